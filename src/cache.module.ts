@@ -1,0 +1,58 @@
+import { Module, type Provider } from '@nestjs/common';
+import { CacheLifecycle } from './cache-lifecycle';
+import { CACHE_MODULE_OPTIONS, ConfigurableModuleClass } from './cache-module.definition';
+import {
+  DISTRIBUTED_CACHE,
+  DISTRIBUTED_CACHE_HANDLE,
+  LOCAL_CACHE,
+  RESOLVED_CACHE_OPTIONS,
+} from './cache.constants';
+import {
+  createDistributedCache,
+  type DistributedCacheHandle,
+} from './distributed/create-distributed-cache';
+import { createLocalCache } from './local/create-local-cache';
+import type { CacheModuleOptions } from './options/cache-options.interface';
+import { resolveOptions, type ResolvedCacheOptions } from './options/resolve-options';
+import { ImCacheService } from './two-level/im-cache.service';
+
+const providers: Provider[] = [
+  {
+    provide: RESOLVED_CACHE_OPTIONS,
+    inject: [CACHE_MODULE_OPTIONS],
+    useFactory: (raw: CacheModuleOptions) => resolveOptions(raw),
+  },
+  {
+    provide: LOCAL_CACHE,
+    inject: [RESOLVED_CACHE_OPTIONS],
+    useFactory: (options: ResolvedCacheOptions) => createLocalCache(options),
+  },
+  {
+    provide: DISTRIBUTED_CACHE_HANDLE,
+    inject: [RESOLVED_CACHE_OPTIONS],
+    useFactory: async (options: ResolvedCacheOptions) => {
+      const handle = createDistributedCache(options);
+      if (handle.owned) await handle.cache.connect?.();
+      return handle;
+    },
+  },
+  {
+    provide: DISTRIBUTED_CACHE,
+    inject: [DISTRIBUTED_CACHE_HANDLE],
+    useFactory: (handle: DistributedCacheHandle) => handle.cache,
+  },
+  ImCacheService,
+  CacheLifecycle,
+];
+
+/**
+ * The two-level cache module.
+ *
+ * @example
+ * CacheModule.forRoot({ isGlobal: true, distributed: { url: process.env.REDIS_URL } })
+ */
+@Module({
+  providers,
+  exports: [ImCacheService, LOCAL_CACHE, DISTRIBUTED_CACHE, RESOLVED_CACHE_OPTIONS],
+})
+export class CacheModule extends ConfigurableModuleClass {}

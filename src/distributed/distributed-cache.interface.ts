@@ -1,0 +1,43 @@
+/**
+ * The shared cache (L2). Drivers store opaque strings: the two-level service owns the entry
+ * format (expiry, negative markers), so every driver behaves the same and a new backend only
+ * moves strings. Implement this interface and pass the class or an instance as
+ * `distributed.driver`.
+ *
+ * Keys given to a driver are already namespaced. Every method must settle in bounded time
+ * even when the backend is unreachable: reject rather than wait forever.
+ */
+export interface DistributedCache {
+  /** Name used in logs and errors, e.g. `'redis'`. */
+  readonly name: string;
+
+  /** Opens connections. Called once when the module starts; may be omitted. */
+  connect?(): Promise<void>;
+
+  /** The stored string; `undefined` or `null` when absent or expired. */
+  get(key: string): Promise<string | null | undefined>;
+
+  /**
+   * One result per key, in order (`undefined` or `null` where absent); a batch is one round
+   * trip where the backend allows.
+   */
+  getMany(keys: readonly string[]): Promise<(string | null | undefined)[]>;
+
+  /** Stores `value` for `ttl` milliseconds (always > 0). */
+  set(key: string, value: string, ttl: number): Promise<void>;
+
+  /**
+   * Stores `value` only when `key` is absent; resolves `true` when it was stored. Used for
+   * negative entries, which must never overwrite real data.
+   */
+  add(key: string, value: string, ttl: number): Promise<boolean>;
+
+  /** Removes keys; resolves how many existed. */
+  delete(keys: readonly string[]): Promise<number>;
+
+  /** Closes connections this driver opened. Called once when the application shuts down. */
+  close?(): Promise<void>;
+}
+
+/** A class implementing {@link DistributedCache}, constructed with the `distributed` options. */
+export type DistributedCacheClass = new (options: Record<string, unknown>) => DistributedCache;

@@ -1,0 +1,102 @@
+import { createClient, createCluster, createSentinel } from '@keyv/redis';
+import type { ResolvedDistributedOptions } from '../../options/resolve-options';
+
+/**
+ * The node-redis commands this module uses. Standalone clients, cluster clients and sentinel
+ * clients all provide them, so drivers and repositories are written once.
+ */
+export interface RedisCommands {
+  get(key: string): Promise<string | null>;
+  mGet(keys: string[]): Promise<(string | null)[]>;
+  sendCommand?: unknown;
+  isReady: boolean;
+  isOpen: boolean;
+  on(event: string, listener: (...args: any[]) => void): unknown;
+  connect(): Promise<unknown>;
+  close?(): Promise<void>;
+  destroy?(): void;
+  [command: string]: any;
+}
+
+/** Which kind of Redis deployment a connection talks to. */
+export type RedisTopology = 'standalone' | 'cluster' | 'sentinel';
+
+/** A connection the module opened (or was handed) and how to treat it. */
+export interface RedisConnection {
+  client: RedisCommands;
+  topology: RedisTopology;
+  /** Whether the module opened it, and so closes it on shutdown. */
+  owned: boolean;
+}
+
+/**
+ * Delay before the next reconnection attempt: exponential from 50 ms, capped at 2 s, with
+ * jitter so that many instances do not reconnect in lockstep after an outage.
+ */
+export function reconnectDelay(retries: number): number {
+  const base = Math.min(2000, 50 * 2 ** Math.min(retries, 6));
+  return Math.round(base / 2 + Math.random() * (base / 2));
+}
+
+/**
+ * Opens (but does not connect) a node-redis client through `@keyv/redis`, configured so that
+ * no command waits forever: a per-command timeout, no offline queue unless asked, a bounded
+ * connect timeout and jittered reconnects.
+ */
+export function createRedisConnection(options: ResolvedDistributedOptions): RedisConnection {
+  if (options.client !== undefined) {
+    return { client: options.client as RedisCommands, topology: guessTopology(options), owned: false };
+  }
+
+  const clientOptions = {
+    disableOfflineQueue: !options.offlineQueue,
+    commandOptions: { timeout: options.commandTimeout },
+    socket: { connectTimeout: options.connectTimeout, reconnectStrategy: reconnectDelay },
+  };
+
+  if (options.cluster) {
+    const client = createCluster({
+      rootNodes: options.cluster.nodes.map((url) => ({ url })),
+      defaults: clientOptions,
+      commandOptions: { timeout: options.commandTimeout },
+    } as any);
+    return { client: client as unknown as RedisCommands, topology: 'cluster', owned: true };
+  }
+
+  if (options.sentinel) {
+    const client = createSentinel({
+      name: options.sentinel.name,
+      sentinelRootNodes: options.sentinel.nodes.map(hostAndPort),
+      nodeClientOptions: clientOptions,
+      commandOptions: { timeout: options.commandTimeout },
+    } as any);
+    return { client: client as unknown as RedisCommands, topology: 'sentinel', owned: true };
+  }
+
+  const client = createClient({ url: options.url, ...clientOptions } as any);
+  return { client: client as unknown as RedisCommands, topology: 'standalone', owned: true };
+}
+
+function guessTopology(options: ResolvedDistributedOptions): RedisTopology {
+  if (options.cluster) return 'cluster';
+  return options.sentinel ? 'sentinel' : 'standalone';
+}
+
+function hostAndPort(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port || 26379) };
+}
+
+/** Closes a connection, ending it at once if a graceful close does not finish quickly. */
+export async function closeRedisConnection(client: RedisCommands): Promise<void> {
+  if (!client.isOpen) return;
+  const graceful = client.close ? client.close() : client.quit();
+  const timer = setTimeout(() => client.destroy?.(), 1000);
+  try {
+    await graceful;
+  } catch {
+    client.destroy?.();
+  } finally {
+    clearTimeout(timer);
+  }
+}

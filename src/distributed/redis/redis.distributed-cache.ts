@@ -1,0 +1,141 @@
+import type { Logger } from '@nestjs/common';
+import type { ResolvedDistributedOptions } from '../../options/resolve-options';
+import type { DistributedCache } from '../distributed-cache.interface';
+import {
+  closeRedisConnection,
+  createRedisConnection,
+  type RedisCommands,
+  type RedisConnection,
+  type RedisTopology,
+} from './redis-connection';
+import { groupBySlot } from './slots';
+
+/**
+ * `distributed.driver: 'redis'`: Redis standalone, Sentinel or Cluster through the node-redis
+ * client of `@keyv/redis`, talked to directly (no Keyv envelope on the hot path).
+ *
+ * The connection is opened in {@link connect}; while Redis is unreachable commands fail within
+ * `commandTimeout` (or at once, without the offline queue) and the client keeps reconnecting.
+ */
+export class RedisDistributedCache implements DistributedCache {
+  readonly name = 'redis';
+  readonly #connection: RedisConnection;
+  readonly #options: ResolvedDistributedOptions;
+  readonly #logger: Pick<Logger, 'warn' | 'error' | 'log'> | undefined;
+  #down = false;
+
+  constructor(options: ResolvedDistributedOptions, logger?: Pick<Logger, 'warn' | 'error' | 'log'>) {
+    this.#options = options;
+    this.#logger = logger;
+    this.#connection = createRedisConnection(options);
+    this.#watch(this.#connection.client);
+  }
+
+  /** The node-redis client, for pipelines, Lua scripts and pub/sub. */
+  get client(): RedisCommands {
+    return this.#connection.client;
+  }
+
+  /** Standalone, Sentinel or Cluster. */
+  get topology(): RedisTopology {
+    return this.#connection.topology;
+  }
+
+  async connect(): Promise<void> {
+    const client = this.#connection.client;
+    if (client.isOpen) return;
+    const connecting = client.connect();
+    const timeout = new Promise<'timeout'>((resolve) => {
+      setTimeout(resolve, this.#options.connectTimeout, 'timeout').unref();
+    });
+    const outcome = await Promise.race([connecting.then(() => 'ok'), timeout]).catch((e) => e);
+    connecting.catch(() => undefined);
+    if (outcome !== 'ok') {
+      this.#logger?.error(
+        `redis not reachable at start-up (${describeTarget(this.#options)}): ` +
+          `${outcome === 'timeout' ? 'connect timed out' : String(outcome)}; ` +
+          'starting anyway, calls fail fast until it is back',
+      );
+    }
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.#connection.client.get(key);
+  }
+
+  getMany(keys: readonly string[]): Promise<(string | null | undefined)[]> {
+    if (keys.length === 0) return Promise.resolve([]);
+    if (this.#connection.topology !== 'cluster') return this.#connection.client.mGet(keys as string[]);
+    return this.#getManyBySlot(keys);
+  }
+
+  async set(key: string, value: string, ttl: number): Promise<void> {
+    await this.#connection.client.set(key, value, { expiration: { type: 'PX', value: ttl } });
+  }
+
+  async add(key: string, value: string, ttl: number): Promise<boolean> {
+    const reply = await this.#connection.client.set(key, value, {
+      expiration: { type: 'PX', value: ttl },
+      condition: 'NX',
+    });
+    return reply === 'OK';
+  }
+
+  async delete(keys: readonly string[]): Promise<number> {
+    if (keys.length === 0) return 0;
+    if (this.#connection.topology !== 'cluster') {
+      return this.#connection.client.unlink(keys as string[]);
+    }
+    const groups = groupBySlot(keys);
+    const counts = await Promise.all(
+      groups.map((group) => this.#connection.client.unlink(group.map((i) => keys[i]))),
+    );
+    return counts.reduce((sum: number, n: number) => sum + n, 0);
+  }
+
+  async close(): Promise<void> {
+    if (this.#connection.owned) await closeRedisConnection(this.#connection.client);
+  }
+
+  async #getManyBySlot(keys: readonly string[]): Promise<(string | undefined)[]> {
+    const result = new Array<string | undefined>(keys.length);
+    await Promise.all(
+      groupBySlot(keys).map(async (group) => {
+        const values = await this.#connection.client.mGet(group.map((i) => keys[i]));
+        for (let j = 0; j < group.length; j++) result[group[j]] = values[j] ?? undefined;
+      }),
+    );
+    return result;
+  }
+
+  /** Logs the first error of an outage and the recovery, not every reconnect attempt. */
+  #watch(client: RedisCommands): void {
+    client.on('error', (error: Error) => {
+      if (this.#down) return;
+      this.#down = true;
+      this.#logger?.warn(`redis connection error: ${error.message}; reconnecting`);
+    });
+    client.on('ready', () => {
+      if (!this.#down) return;
+      this.#down = false;
+      this.#logger?.log('redis connection restored');
+    });
+  }
+}
+
+function describeTarget(options: ResolvedDistributedOptions): string {
+  if (options.cluster) return `cluster ${options.cluster.nodes.join(', ')}`;
+  if (options.sentinel) return `sentinel ${options.sentinel.name}`;
+  return redactUrl(options.url ?? '');
+}
+
+/** A URL fit for a log line: the password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '<invalid url>';
+  }
+}

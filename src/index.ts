@@ -1,0 +1,34 @@
+export { CacheModule } from './cache.module';
+export type { CacheModuleAsyncOptions } from './cache-module.definition';
+export { LOCAL_CACHE, DISTRIBUTED_CACHE } from './cache.constants';
+export type {
+  CacheModuleOptions,
+  LocalCacheOptions,
+  DistributedCacheOptions,
+  RedisClusterOptions,
+  RedisSentinelOptions,
+  LocalDriverName,
+  DistributedDriverName,
+} from './options/cache-options.interface';
+export type { Duration } from './options/duration';
+export type { LocalCache, LocalCacheClass, LocalCacheSettings } from './local/local-cache.interface';
+export type {
+  DistributedCache,
+  DistributedCacheClass,
+} from './distributed/distributed-cache.interface';
+export {
+  ImCacheService,
+  type SetOptions,
+  type GetOrLoadOptions,
+  type Loader,
+} from './two-level/im-cache.service';
+export type { CacheStats } from './two-level/cache-stats';
+export {
+  ImCacheError,
+  InvalidOptionError,
+  InvalidKeyError,
+  InvalidValueError,
+  DistributedCacheError,
+  UnsupportedDriverError,
+  CorruptEntryError,
+} from './errors';

@@ -1,0 +1,15 @@
+/**
+ * Freezes a JSON value and everything it contains, so that a caller mutating a value it read
+ * from L1 fails loudly (a `TypeError` in strict mode) instead of changing what the next
+ * caller reads. Reads then hand out the stored object itself: no copy on the hot path.
+ */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null || Object.isFrozen(value)) return value;
+  Object.freeze(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) deepFreeze(value[i]);
+  } else {
+    for (const key in value) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
