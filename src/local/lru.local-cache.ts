@@ -12,9 +12,11 @@ export class LruLocalCache implements LocalCache {
   readonly name = 'lru';
   readonly #cache: LRUCache<string, object>;
   readonly #now: () => number;
+  readonly #sized: boolean;
 
   constructor(settings: LocalCacheSettings) {
     this.#now = settings.now;
+    this.#sized = settings.maxBytes > 0;
     this.#cache = new LRUCache<string, object>({
       max: settings.maxEntries,
       ttl: 1,
@@ -35,7 +37,9 @@ export class LruLocalCache implements LocalCache {
   }
 
   set(key: string, value: unknown, ttl: number, size: number): void {
-    this.#cache.set(key, value as object, { ttl, size: size > 0 ? size : 1 });
+    // lru-cache rejects a size when no byte bound is set (`maxBytes: 0`).
+    const options = this.#sized ? { ttl, size: size > 0 ? size : 1 } : { ttl };
+    this.#cache.set(key, value as object, options);
   }
 
   getStale(key: string, maxStaleness: number): unknown {
