@@ -69,6 +69,11 @@ export interface DistributedCacheOptions {
   /** Connect through Redis Sentinel. */
   sentinel?: RedisSentinelOptions;
   /**
+   * An existing, already configured node-redis client (standalone, cluster or sentinel) to use
+   * instead of opening one. The module neither connects nor closes it.
+   */
+  client?: unknown;
+  /**
    * Longest wait for one Redis command; past it the command fails with a
    * `DistributedCacheError`. Keeps every call bounded while Redis is slow or down.
    * @default '1s'
