@@ -11,7 +11,11 @@ export type {
   DistributedDriverName,
 } from './options/cache-options.interface';
 export type { Duration } from './options/duration';
-export type { LocalCache, LocalCacheClass, LocalCacheSettings } from './local/local-cache.interface';
+export type {
+  LocalCache,
+  LocalCacheClass,
+  LocalCacheSettings,
+} from './local/local-cache.interface';
 export type {
   DistributedCache,
   DistributedCacheClass,

@@ -19,7 +19,10 @@ export class MemoryDistributedCache implements DistributedCache {
   readonly #maxEntries: number;
   readonly #now: () => number;
 
-  constructor(options: Pick<ResolvedDistributedOptions, 'maxEntries'>, now: () => number = Date.now) {
+  constructor(
+    options: Pick<ResolvedDistributedOptions, 'maxEntries'>,
+    now: () => number = Date.now,
+  ) {
     this.#maxEntries = options.maxEntries;
     this.#now = now;
   }

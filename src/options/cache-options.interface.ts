@@ -1,5 +1,8 @@
 import type { LoggerService } from '@nestjs/common';
-import type { DistributedCache, DistributedCacheClass } from '../distributed/distributed-cache.interface';
+import type {
+  DistributedCache,
+  DistributedCacheClass,
+} from '../distributed/distributed-cache.interface';
 import type { LocalCache, LocalCacheClass } from '../local/local-cache.interface';
 import type { Duration } from './duration';
 

@@ -45,7 +45,11 @@ export function reconnectDelay(retries: number): number {
  */
 export function createRedisConnection(options: ResolvedDistributedOptions): RedisConnection {
   if (options.client !== undefined) {
-    return { client: options.client as RedisCommands, topology: guessTopology(options), owned: false };
+    return {
+      client: options.client as RedisCommands,
+      topology: guessTopology(options),
+      owned: false,
+    };
   }
 
   const clientOptions = {

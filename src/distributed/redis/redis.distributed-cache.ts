@@ -24,7 +24,10 @@ export class RedisDistributedCache implements DistributedCache {
   readonly #logger: Pick<Logger, 'warn' | 'error' | 'log'> | undefined;
   #down = false;
 
-  constructor(options: ResolvedDistributedOptions, logger?: Pick<Logger, 'warn' | 'error' | 'log'>) {
+  constructor(
+    options: ResolvedDistributedOptions,
+    logger?: Pick<Logger, 'warn' | 'error' | 'log'>,
+  ) {
     this.#options = options;
     this.#logger = logger;
     this.#connection = createRedisConnection(options);
@@ -65,7 +68,8 @@ export class RedisDistributedCache implements DistributedCache {
 
   getMany(keys: readonly string[]): Promise<(string | null | undefined)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    if (this.#connection.topology !== 'cluster') return this.#connection.client.mGet(keys as string[]);
+    if (this.#connection.topology !== 'cluster')
+      return this.#connection.client.mGet(keys as string[]);
     return this.#getManyBySlot(keys);
   }
 
