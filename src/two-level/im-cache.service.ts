@@ -237,11 +237,12 @@ export class ImCacheService {
     }
 
     this.#stats.l2Hits++;
-    const value = decodeValue(raw, bar, key);
+    // Frozen even without L1, so a read behaves the same whichever local driver is chosen.
+    const value = deepFreeze(decodeValue(raw, bar, key));
     if (value === NEGATIVE) this.#stats.negativeHits++;
     if (this.#hasL1) {
       const ttl = Math.min(remaining, this.#options.local.ttl);
-      this.#l1.set(key, deepFreeze(value), ttl, raw.length - bar);
+      this.#l1.set(key, value, ttl, raw.length - bar);
     }
     return value;
   }
