@@ -269,8 +269,7 @@ export class ImCacheService {
     }
 
     if (loaded === undefined || loaded === null) {
-      await this.#storeNegative(key, options);
-      return undefined;
+      return (await this.#storeNegative(key, options)) as T | undefined;
     }
     const json = serialize(key, loaded);
     const ttl = this.#ttl(options?.ttl, this.#options.ttl, 'ttl');
@@ -281,14 +280,23 @@ export class ImCacheService {
     return stored as T;
   }
 
-  /** Writes "not found" to both levels; in L2 only where no entry exists. */
-  async #storeNegative(key: string, options?: GetOrLoadOptions): Promise<void> {
+  /**
+   * Writes "not found" to both levels; in L2 only where no entry exists. When L2 already
+   * holds a live value (written while the loader ran, here or on another instance), that
+   * value wins: it replaces the negative entry in L1 and is returned.
+   */
+  async #storeNegative(key: string, options?: GetOrLoadOptions): Promise<unknown> {
     const ttl = this.#ttl(options?.negativeTtl, this.#options.negativeTtl, 'negativeTtl');
     if (this.#hasL1) this.#l1.set(key, NEGATIVE, Math.min(ttl, this.#options.local.ttl), 1);
     try {
-      await this.#l2.add(this.#prefix + key, encodeNegative(this.#now() + ttl), ttl);
+      const l2Key = this.#prefix + key;
+      if (await this.#l2.add(l2Key, encodeNegative(this.#now() + ttl), ttl)) return undefined;
+
+      const current = this.#acceptL2(key, await this.#l2.get(l2Key));
+      return current === NEGATIVE ? undefined : current;
     } catch (cause) {
       this.#reportSwallowed('add', key, cause);
+      return undefined;
     }
   }
 
