@@ -102,7 +102,11 @@ export class ImCacheService {
    */
   async getMany<T = unknown>(keys: readonly string[]): Promise<(T | undefined)[]> {
     checkKeys(keys);
-    if (!this.#hasL1) return this.#readManyL2(keys, keys) as Promise<(T | undefined)[]>;
+    if (!this.#hasL1) {
+      // Counted like get() does, so stats read the same whichever method served the keys.
+      this.#stats.l1Misses += keys.length;
+      return this.#readManyL2(keys, keys) as Promise<(T | undefined)[]>;
+    }
 
     const result = new Array<unknown>(keys.length);
     const missing: string[] = [];
