@@ -106,3 +106,175 @@ export function describe(value: unknown): string {
   if (value === null || typeof value !== 'object') return String(value);
   return Array.isArray(value) ? 'array' : 'object';
 }
+
+/** A loader did not finish within its hard timeout (`loaderTimeout.hard`). */
+export class LoaderTimeoutError extends ImCacheError {
+  readonly code = 'E_LOADER_TIMEOUT';
+
+  constructor(
+    readonly key: string,
+    readonly timeout: number,
+  ) {
+    super(
+      `The loader of key "${key}" did not finish within ${timeout} ms (loaderTimeout.hard); ` +
+        'it keeps running and its value is stored when it arrives',
+    );
+  }
+}
+
+/** Another instance held the load lock of a key longer than `lock.wait` allows. */
+export class LockTimeoutError extends ImCacheError {
+  readonly code = 'E_LOCK_TIMEOUT';
+
+  constructor(
+    readonly key: string,
+    readonly waited: number,
+  ) {
+    super(
+      `Waited ${waited} ms for another instance to load key "${key}" (lock.wait); ` +
+        "raise lock.wait, or set lock.onTimeout: 'load' to load anyway",
+    );
+  }
+}
+
+/**
+ * L2 was skipped because its circuit breaker is open. Found as the `cause` of the
+ * `DistributedCacheError` a call fails with while the breaker is open.
+ */
+export class CircuitOpenError extends ImCacheError {
+  readonly code = 'E_CIRCUIT_OPEN';
+
+  constructor(
+    readonly failures: number,
+    readonly retryIn: number,
+  ) {
+    super(
+      `the L2 circuit breaker is open after ${failures} consecutive failures; ` +
+        `L2 is tried again in ${retryIn} ms`,
+    );
+  }
+}
+
+/**
+ * The key of a cache decorator resolved, at call time, to something that is not a non-empty
+ * string. Names the decorated method (`Class.method`) and the decorator.
+ */
+export class DecoratorKeyError extends ImCacheError {
+  readonly code = 'E_DECORATOR_KEY';
+
+  constructor(
+    readonly method: string,
+    readonly decorator: string,
+    readonly key: unknown,
+    problem: string,
+  ) {
+    super(`${decorator} on ${method}: the cache key resolved to ${describe(key)}; ${problem}`);
+  }
+}
+
+/**
+ * An argument of an IM repository call is missing or malformed: an ID that is not a
+ * non-empty string, holds control characters or is too long, an unknown status or media.
+ */
+export class InvalidArgumentError extends ImCacheError {
+  readonly code = 'E_INVALID_ARGUMENT';
+
+  /**
+   * @param argument dotted path of the argument at fault, e.g. `route.deviceId`
+   * @param problem what is wrong with it and what is expected
+   */
+  constructor(
+    readonly argument: string,
+    problem: string,
+  ) {
+    super(`Invalid argument "${argument}": ${problem}`);
+  }
+}
+
+/**
+ * A message ID is not an integer from 0 to 2^64 - 1: negative, fractional, not a number, an
+ * unsafe JavaScript number, or larger than 64 bits.
+ */
+export class InvalidMessageIdError extends ImCacheError {
+  readonly code = 'E_INVALID_MESSAGE_ID';
+
+  constructor(
+    readonly messageId: unknown,
+    problem: string,
+  ) {
+    super(
+      `Invalid message ID ${describe(messageId)}: ${problem}; pass an integer from 0 to ` +
+        '2^64 - 1 as a decimal string, a bigint, or a safe integer number',
+    );
+  }
+}
+
+/** One user found in another call by `VideoSessionRepository.start` or `join`. */
+export interface BusyUser {
+  userId: string;
+  /** The session that holds the user. */
+  sessionId: string;
+}
+
+/**
+ * A call could not start (or a user could not join it) because some of its users are in
+ * another session. Nothing was claimed: the users that were free are still free.
+ */
+export class UsersBusyError extends ImCacheError {
+  readonly code = 'E_USERS_BUSY';
+
+  constructor(
+    readonly sessionId: string,
+    readonly busy: readonly BusyUser[],
+  ) {
+    const names = busy.map((b) => `"${b.userId}" (in session "${b.sessionId}")`).join(', ');
+    super(`Session "${sessionId}" cannot claim busy users: ${names}`);
+  }
+
+  /** The IDs of the busy users. */
+  get userIds(): string[] {
+    return this.busy.map((b) => b.userId);
+  }
+}
+
+/** No video session has this ID: it never started, ended, or expired without keepAlive. */
+export class SessionNotFoundError extends ImCacheError {
+  readonly code = 'E_SESSION_NOT_FOUND';
+
+  constructor(readonly sessionId: string) {
+    super(`Video session "${sessionId}" does not exist (never started, ended, or expired)`);
+  }
+}
+
+/** `VideoSessionRepository.start` was given the ID of a session that is still running. */
+export class SessionExistsError extends ImCacheError {
+  readonly code = 'E_SESSION_EXISTS';
+
+  constructor(readonly sessionId: string) {
+    super(`Video session "${sessionId}" already exists; session IDs must be unique`);
+  }
+}
+
+/** `join` or `leave` named a user who is not a participant of the session. */
+export class NotInSessionError extends ImCacheError {
+  readonly code = 'E_NOT_IN_SESSION';
+
+  constructor(
+    readonly sessionId: string,
+    readonly userId: string,
+  ) {
+    super(`User "${userId}" is not a participant of video session "${sessionId}"`);
+  }
+}
+
+/** An IM repository was called while the repositories are turned off with `im: false`. */
+export class RepositoriesDisabledError extends ImCacheError {
+  readonly code = 'E_REPOSITORIES_DISABLED';
+
+  constructor(readonly repository: string) {
+    super(
+      `${repository} is unavailable: the IM repositories are turned off (im: false); ` +
+        'remove that option to use them',
+    );
+  }
+}

@@ -35,6 +35,20 @@ export interface DistributedCache {
   /** Removes keys; resolves how many existed. */
   delete(keys: readonly string[]): Promise<number>;
 
+  /**
+   * Optional: takes the lock `key` for `lease` milliseconds when nobody holds it (set if
+   * absent, with expiry), storing `token` as its owner; resolves `true` when taken. Together
+   * with {@link releaseLock} it gives one load per key across instances; a driver without
+   * them still works, its instances then load independently.
+   */
+  acquireLock?(key: string, token: string, lease: number): Promise<boolean>;
+
+  /**
+   * Optional: releases the lock `key` only if `token` still owns it (compare and delete, in
+   * one atomic step); resolves `true` when it was released.
+   */
+  releaseLock?(key: string, token: string): Promise<boolean>;
+
   /** Closes connections this driver opened. Called once when the application shuts down. */
   close?(): Promise<void>;
 }

@@ -59,6 +59,17 @@ export class MemoryDistributedCache implements DistributedCache {
     return removed;
   }
 
+  /** An in-process lock: enough for the instances that share this driver object. */
+  async acquireLock(key: string, token: string, lease: number): Promise<boolean> {
+    return this.add(key, token, lease);
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    if (this.#read(key) !== token) return false;
+    this.#entries.delete(key);
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#entries.clear();
   }

@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import type { CoherenceOptions } from '../coherence/coherence-options';
 import type {
   DistributedCache,
   DistributedCacheClass,
@@ -133,6 +134,40 @@ export interface CacheModuleOptions {
   /** The shared cache (L2). */
   distributed?: DistributedCacheOptions;
   /**
+   * One load per key across instances (breakdown protection): on a miss, the instance that
+   * takes the key's lock in L2 runs the loader; the others wait for its value. `false` turns
+   * it off (each instance then loads once per key). Costs two extra L2 round trips per miss
+   * (take and release the lock) and one per wait poll. Drivers without lock support (`keyv`,
+   * `none`, custom drivers lacking `acquireLock`) skip this step.
+   * @default { lease: '10s', wait: '5s', onTimeout: 'load' }
+   */
+  lock?: LockOptions | false;
+  /** Stale copies served when a loader or L2 fails (avalanche and outage protection). */
+  failSafe?: FailSafeOptions;
+  /** Time limits of `getOrLoad` loaders (and of the decorators built on it). */
+  loaderTimeout?: LoaderTimeoutOptions;
+  /**
+   * Skips L2 for a while after repeated failures, so an outage costs one fast failure per
+   * call instead of a command timeout each. `false` turns it off.
+   * @default { failures: 5, openFor: '1s' }
+   */
+  breaker?: BreakerOptions | false;
+  /**
+   * Reload a key in the background when a `getOrLoad` read finds less than this fraction
+   * of its TTL left, so hot keys never expire under load: 0.2 reloads a 60 s entry once
+   * after 48 s. The caller is never blocked; one reload per key at a time. Costs one extra
+   * loader call per key and TTL period for keys read near their expiry. 0 turns it off.
+   * @default 0
+   */
+  refreshAhead?: number;
+  /**
+   * Asked before a `getOrLoad` loader runs (penetration protection), e.g. a Bloom filter of
+   * known IDs. Resolving `false` stores a negative entry without calling the loader;
+   * anything else, or a throw (logged), lets the loader run. Not asked on cache hits.
+   * @default undefined (no filter)
+   */
+  existenceFilter?: ExistenceFilter;
+  /**
    * Logger for failures the module swallows (one line each); a Nest `Logger` with context
    * `ImCache` by default.
    */
@@ -142,4 +177,94 @@ export interface CacheModuleOptions {
    * @default Date.now
    */
   now?: () => number;
+  /**
+   * The invalidation bus that keeps L1 copies coherent across instances (Redis pub/sub):
+   * `false` turns it off, `true` or an options object turns it on. On by default when L2 is
+   * Redis; the `memory` and `none` drivers share nothing between processes and need none.
+   * See docs/coherence.md.
+   * @default on with Redis, off otherwise
+   */
+  coherence?: boolean | CoherenceOptions;
+}
+
+/**
+ * Decides whether `key` can exist at all before a loader looks for it: `false` means
+ * certainly not (a negative entry is stored, the loader is not called).
+ */
+export type ExistenceFilter = (key: string) => boolean | Promise<boolean>;
+
+/** Options of the cross-instance load lock (`lock`). */
+export interface LockOptions {
+  /**
+   * Lifetime of a lock in L2. An owner that crashes delays the others by at most this long;
+   * a load that outlasts it may run once more elsewhere, so keep it above the slowest load.
+   * @default '10s'
+   */
+  lease?: Duration;
+  /**
+   * Longest time a caller waits for another instance's load (polling L2 with a short
+   * backoff, at most every 50 ms) before `onTimeout` applies.
+   * @default '5s'
+   */
+  wait?: Duration;
+  /**
+   * What happens past `wait`, after a stale copy within grace has been tried: `'load'`
+   * runs the loader without the lock (one more load, no failed call); `'error'` rejects
+   * with a `LockTimeoutError`.
+   * @default 'load'
+   */
+  onTimeout?: 'load' | 'error';
+}
+
+/** Options of fail-safe (`failSafe`). */
+export interface FailSafeOptions {
+  /**
+   * How long an entry outlives its TTL as a stale copy, served only when its loader fails
+   * or times out or L2 is unreachable (each one counted in `stats().staleServed`). L2 keeps
+   * every entry for `ttl + grace`, so this costs L2 memory; L1 keeps expired entries until
+   * they are evicted anyway. 0 turns fail-safe off.
+   * @default 0
+   */
+  grace?: Duration;
+  /**
+   * After a stale copy was served because the loader failed, how long further misses of
+   * that key keep getting the stale copy without calling the loader again, so a failing
+   * database is not hammered.
+   * @default '5s'
+   */
+  backoff?: Duration;
+}
+
+/** Options of loader time limits (`loaderTimeout`). */
+export interface LoaderTimeoutOptions {
+  /**
+   * With a stale copy at hand (see `failSafe.grace`), how long a caller waits for the
+   * loader before getting the stale copy; the load finishes in the background and updates
+   * the cache. Ignored when there is no stale copy. 0 turns it off.
+   * @default 0
+   */
+  soft?: Duration;
+  /**
+   * Longest wait for a load (waiting for another instance's lock included); past it the
+   * call fails with a `LoaderTimeoutError`, or gets a stale copy when there is one. The
+   * loader itself cannot be cancelled: it keeps running and its value is stored. 0 turns
+   * it off.
+   * @default 0
+   */
+  hard?: Duration;
+}
+
+/** Options of the L2 circuit breaker (`breaker`). */
+export interface BreakerOptions {
+  /**
+   * Consecutive L2 failures that open the breaker.
+   * @default 5
+   */
+  failures?: number;
+  /**
+   * How long the breaker stays open. Then one call probes L2: success closes the breaker,
+   * failure opens it again. A successful write closes it at once.
+   * @default '1s'
+   */
+  openFor?: Duration;
 }

@@ -1,4 +1,8 @@
 import { Logger, type LoggerService } from '@nestjs/common';
+import {
+  resolveCoherenceOptions,
+  type ResolvedCoherenceOptions,
+} from '../coherence/coherence-options';
 import { InvalidOptionError } from '../errors';
 import type {
   DistributedCache,
@@ -9,6 +13,7 @@ import type {
   CacheModuleOptions,
   DistributedCacheOptions,
   DistributedDriverName,
+  ExistenceFilter,
   LocalDriverName,
 } from './cache-options.interface';
 import { toMilliseconds } from './duration';
@@ -25,6 +30,19 @@ export interface ResolvedCacheOptions {
   distributed: ResolvedDistributedOptions;
   logger: LoggerService;
   now: () => number;
+  coherence: ResolvedCoherenceOptions;
+  lock: ResolvedLockOptions | false;
+  failSafe: { grace: number; backoff: number };
+  loaderTimeout: { soft: number; hard: number };
+  breaker: { failures: number; openFor: number } | false;
+  refreshAhead: number;
+  existenceFilter: ExistenceFilter | undefined;
+}
+
+export interface ResolvedLockOptions {
+  lease: number;
+  wait: number;
+  onTimeout: 'load' | 'error';
 }
 
 export interface ResolvedLocalOptions {
@@ -46,7 +64,8 @@ const LOCAL_DRIVERS: readonly string[] = ['lru', 'none'];
 const DISTRIBUTED_DRIVERS: readonly string[] = ['redis', 'memory', 'keyv', 'none'];
 const TOP_LEVEL_KEYS = new Set([
   'namespace', 'ttl', 'negativeTtl', 'jitter', 'local', 'distributed', 'logger', 'now',
-  'isGlobal',
+  'isGlobal', 'lock', 'failSafe', 'loaderTimeout', 'breaker', 'refreshAhead', 'existenceFilter',
+  'coherence',
 ]);
 const LOCAL_KEYS = new Set(['driver', 'maxEntries', 'maxBytes', 'ttl']);
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -71,6 +90,7 @@ export function resolveOptions(raw: CacheModuleOptions = {}): ResolvedCacheOptio
     );
   }
 
+  const distributed = resolveDistributed(raw.distributed ?? {});
   return {
     namespace,
     keyPrefix: `${namespace}:`,
@@ -78,10 +98,63 @@ export function resolveOptions(raw: CacheModuleOptions = {}): ResolvedCacheOptio
     negativeTtl: positiveDuration(raw.negativeTtl ?? '30s', 'negativeTtl'),
     jitter: fraction(raw.jitter ?? 0.1, 'jitter'),
     local: resolveLocal(raw.local ?? {}),
-    distributed: resolveDistributed(raw.distributed ?? {}),
+    distributed,
     logger: raw.logger ?? new Logger('ImCache'),
     now: checkFunction(raw.now ?? Date.now, 'now'),
+    coherence: resolveCoherenceOptions(raw.coherence, namespace, distributed.driver),
+    ...resolveProtections(raw),
   };
+}
+
+type ProtectionOptions = Pick<
+  ResolvedCacheOptions,
+  'lock' | 'failSafe' | 'loaderTimeout' | 'breaker' | 'refreshAhead' | 'existenceFilter'
+>;
+
+/** The protection groups: lock, fail-safe, loader timeouts, breaker, refresh-ahead, filter. */
+function resolveProtections(raw: CacheModuleOptions): ProtectionOptions {
+  const lock = group(raw.lock, 'lock', ['lease', 'wait', 'onTimeout']);
+  const failSafe = group(raw.failSafe ?? {}, 'failSafe', ['grace', 'backoff']) || {};
+  const timeout = group(raw.loaderTimeout ?? {}, 'loaderTimeout', ['soft', 'hard']) || {};
+  const breaker = group(raw.breaker, 'breaker', ['failures', 'openFor']);
+  const onTimeout = (lock && lock.onTimeout) ?? 'load';
+  if (onTimeout !== 'load' && onTimeout !== 'error') {
+    throw new InvalidOptionError('lock.onTimeout', `expected 'load' or 'error', got ${onTimeout}`);
+  }
+  const filter = raw.existenceFilter;
+  if (filter !== undefined) checkFunction(filter, 'existenceFilter');
+
+  return {
+    lock: lock === false ? false : {
+      lease: positiveDuration((lock && lock.lease) ?? '10s', 'lock.lease'),
+      wait: toMilliseconds((lock && lock.wait) ?? '5s', 'lock.wait'),
+      onTimeout,
+    },
+    failSafe: {
+      grace: toMilliseconds(failSafe.grace ?? 0, 'failSafe.grace'),
+      backoff: toMilliseconds(failSafe.backoff ?? '5s', 'failSafe.backoff'),
+    },
+    loaderTimeout: {
+      soft: toMilliseconds(timeout.soft ?? 0, 'loaderTimeout.soft'),
+      hard: toMilliseconds(timeout.hard ?? 0, 'loaderTimeout.hard'),
+    },
+    breaker: breaker === false ? false : {
+      failures: positiveInteger((breaker && breaker.failures) ?? 5, 'breaker.failures', 1),
+      openFor: positiveDuration((breaker && breaker.openFor) ?? '1s', 'breaker.openFor'),
+    },
+    refreshAhead: fraction(raw.refreshAhead ?? 0, 'refreshAhead'),
+    existenceFilter: filter,
+  };
+}
+
+/** An option group given as an object (checked for unknown keys), `false`, or omitted. */
+function group<T extends object>(value: T | false | undefined, option: string, keys: string[]) {
+  if (value === false || value === undefined) return value;
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidOptionError(option, 'expected an object or false');
+  }
+  rejectUnknownKeys(value, new Set(keys), `${option}.`);
+  return value;
 }
 
 function resolveLocal(raw: NonNullable<CacheModuleOptions['local']>): ResolvedLocalOptions {

@@ -11,6 +11,11 @@ export class SingleFlight {
     return this.#running.size;
   }
 
+  /** Whether a call for `key` is under way. */
+  has(key: string): boolean {
+    return this.#running.has(key);
+  }
+
   /** Runs `work` for `key` unless a call for `key` is already under way; shares its outcome. */
   run<T>(key: string, work: () => Promise<T>): Promise<T> {
     const running = this.#running.get(key);

@@ -1,5 +1,7 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DISTRIBUTED_CACHE, LOCAL_CACHE, RESOLVED_CACHE_OPTIONS } from '../cache.constants';
+import { GENERIC_SCOPE, INVALIDATION_BUS } from '../coherence/coherence.constants';
+import type { InvalidationBus } from '../coherence/invalidation-bus';
 import type { DistributedCache } from '../distributed/distributed-cache.interface';
 import {
   DistributedCacheError,
@@ -7,12 +9,19 @@ import {
   InvalidKeyError,
   InvalidOptionError,
   InvalidValueError,
+  LoaderTimeoutError,
+  LockTimeoutError,
 } from '../errors';
 import type { LocalCache } from '../local/local-cache.interface';
 import { RateLimitedLog } from '../logging/rate-limited-log';
+import type { ExistenceFilter, LoaderTimeoutOptions } from '../options/cache-options.interface';
 import { toMilliseconds, type Duration } from '../options/duration';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
+import { CircuitBreaker } from '../protection/circuit-breaker';
+import { mayExist } from '../protection/existence-filter';
+import { FailureBackoff, StaleCopy, TIMED_OUT, within } from '../protection/fail-safe';
 import { applyJitter } from '../protection/jitter';
+import { LoadLock, NOT_YET, type WaitOutcome } from '../protection/load-lock';
 import { SingleFlight } from '../protection/single-flight';
 import { type CacheStats, StatsCounters } from './cache-stats';
 import {
@@ -31,10 +40,38 @@ export interface SetOptions {
   ttl?: Duration;
 }
 
-/** Options of a single `getOrLoad`. */
+/**
+ * Options of a single `getOrLoad`. Each overrides, for this call, the module option of the
+ * same name (documented there). Concurrent callers of one key share the first caller's load,
+ * and so its options.
+ */
 export interface GetOrLoadOptions extends SetOptions {
   /** Lifetime of the negative entry written when the loader finds nothing. */
   negativeTtl?: Duration;
+  /** Grace period of this key's stale copies (`failSafe.grace`). */
+  grace?: Duration;
+  /** Time limits of this loader (`loaderTimeout`). */
+  loaderTimeout?: LoaderTimeoutOptions;
+  /** Refresh-ahead fraction of this key (`refreshAhead`); 0 turns it off. */
+  refreshAhead?: number;
+  /** `false` skips the cross-instance lock for this key (`lock`). */
+  lock?: boolean;
+  /** Existence filter of this key; `false` skips the module's (`existenceFilter`). */
+  existenceFilter?: ExistenceFilter | false;
+}
+
+/** The settings of one load: per-call options over module options, in milliseconds. */
+interface LoadPolicy {
+  /** Before jitter. */
+  ttl: number;
+  /** Before jitter. */
+  negativeTtl: number;
+  grace: number;
+  softTimeout: number;
+  hardTimeout: number;
+  refreshAhead: number;
+  lock: boolean;
+  filter: ExistenceFilter | undefined;
 }
 
 /** Produces the value of a key on a cache miss; `undefined` or `null` means "not found". */
@@ -58,26 +95,49 @@ const MISS = undefined;
 export class ImCacheService {
   readonly #l1: LocalCache;
   readonly #l2: DistributedCache;
+  /** Tells the other instances which keys this one changed; null when coherence is off. */
+  readonly #bus: InvalidationBus | null;
   readonly #hasL1: boolean;
   readonly #prefix: string;
   readonly #options: ResolvedCacheOptions;
   readonly #now: () => number;
   readonly #stats = new StatsCounters();
   readonly #flights = new SingleFlight();
+  /** Loads under way; unlike a caller's flight, one may outlive its callers (timeouts). */
+  readonly #loads = new SingleFlight();
+  readonly #breaker: CircuitBreaker;
+  readonly #lock: LoadLock | undefined;
+  readonly #backoff: FailureBackoff;
+  readonly #defaults: LoadPolicy;
   readonly #log: RateLimitedLog;
 
   constructor(
     @Inject(RESOLVED_CACHE_OPTIONS) options: ResolvedCacheOptions,
     @Inject(LOCAL_CACHE) local: LocalCache,
     @Inject(DISTRIBUTED_CACHE) distributed: DistributedCache,
+    @Optional() @Inject(INVALIDATION_BUS) bus?: InvalidationBus | null,
   ) {
     this.#options = options;
     this.#l1 = local;
     this.#l2 = distributed;
+    this.#bus = bus ?? null;
     this.#hasL1 = local.name !== 'none';
     this.#prefix = `${options.keyPrefix}c:`;
     this.#now = options.now;
     this.#log = new RateLimitedLog(options.logger, 10_000, options.now);
+    this.#breaker = new CircuitBreaker(options.breaker, options.now, options.logger);
+    this.#lock = LoadLock.over(distributed, options.lock, options.keyPrefix);
+    this.#backoff = new FailureBackoff(options.failSafe.backoff, options.now);
+    this.#defaults = {
+      ttl: options.ttl,
+      negativeTtl: options.negativeTtl,
+      grace: options.failSafe.grace,
+      softTimeout: options.loaderTimeout.soft,
+      hardTimeout: options.loaderTimeout.hard,
+      refreshAhead: options.refreshAhead,
+      lock: this.#lock !== undefined,
+      filter: options.existenceFilter,
+    };
   }
 
   /**
@@ -142,7 +202,13 @@ export class ImCacheService {
     const json = serialize(key, value);
     const ttl = this.#ttl(options?.ttl, this.#options.ttl, 'ttl');
     this.#fillL1(key, json, ttl);
-    await this.#writeL2('set', key, encodeValue(this.#now() + ttl, json), ttl);
+    try {
+      const entry = encodeValue(this.#now() + ttl, json);
+      await this.#writeL2('set', key, entry, ttl + this.#defaults.grace);
+    } finally {
+      // Even after a failure: the write may have landed, and a needless drop costs one read.
+      this.#bus?.publish(GENERIC_SCOPE, key);
+    }
   }
 
   /** Removes one key or many from both levels. */
@@ -156,6 +222,8 @@ export class ImCacheService {
       await this.#l2.delete(list.map((key) => this.#prefix + key));
     } catch (cause) {
       throw this.#l2Failure('delete', list.length === 1 ? list[0] : undefined, cause);
+    } finally {
+      this.#bus?.publishMany(GENERIC_SCOPE, list);
     }
   }
 
@@ -169,7 +237,14 @@ export class ImCacheService {
    * If L2 cannot be read the loader runs; if it cannot be written the loaded value is still
    * returned and kept in L1. Both failures are counted and logged.
    *
-   * @throws the loader's own error, unchanged (never cached)
+   * The protections (module options, overridable per call): one load per key across
+   * instances (`lock`), stale copies when the loader or L2 fails (`failSafe`), loader time
+   * limits (`loaderTimeout`), background reload of keys near expiry (`refreshAhead`), an
+   * `existenceFilter` asked before the loader, and the L2 circuit breaker (`breaker`).
+   *
+   * @throws the loader's own error, unchanged (never cached), unless a stale copy is served
+   * @throws LoaderTimeoutError past `loaderTimeout.hard` without a stale copy
+   * @throws LockTimeoutError past `lock.wait` with `lock.onTimeout: 'error'`
    */
   getOrLoad<T>(key: string, loader: Loader<T>, options?: GetOrLoadOptions): Promise<T | undefined> {
     if (typeof key !== 'string' || key === '') return Promise.reject(invalidKey(key));
@@ -178,14 +253,21 @@ export class ImCacheService {
     }
 
     const cached = this.#l1.get(key);
-    if (cached !== undefined) return Promise.resolve(this.#l1Hit(cached) as T | undefined);
+    if (cached !== undefined) {
+      if ((this.#defaults.refreshAhead > 0 || options?.refreshAhead) && cached !== NEGATIVE) {
+        this.#refreshIfDue(key, loader, options);
+      }
+      return Promise.resolve(this.#l1Hit(cached) as T | undefined);
+    }
     this.#stats.l1Misses++;
-    return this.#flights.run(key, () => this.#loadThrough(key, loader, options));
+    return this.#flights.run(key, () => this.#resolve(key, loader, options));
   }
 
   /** A snapshot of the counters: hits and misses per level, loads, negative hits, errors. */
   stats(): CacheStats {
-    return this.#stats.snapshot(this.#l1.size);
+    const stats = this.#stats.snapshot(this.#l1.size, this.#breaker.snapshot());
+    if (this.#bus !== null) stats.coherence = this.#bus.stats();
+    return stats;
   }
 
   #l1Hit(cached: unknown): unknown {
@@ -198,9 +280,9 @@ export class ImCacheService {
   async #readL2(key: string): Promise<unknown> {
     let raw: string | null | undefined;
     try {
-      raw = await this.#l2.get(this.#prefix + key);
-    } catch (cause) {
-      throw this.#l2Failure('get', key, cause);
+      raw = await this.#l2Get(key);
+    } catch (error) {
+      return this.#staleOrThrow(key, error);
     }
     const value = this.#acceptL2(key, raw);
     return value === NEGATIVE ? undefined : value;
@@ -212,9 +294,13 @@ export class ImCacheService {
 
     let raws: (string | null | undefined)[];
     try {
-      raws = await this.#l2.getMany(l2Keys);
-    } catch (cause) {
-      throw this.#l2Failure('getMany', undefined, cause);
+      if (!this.#breaker.allows()) throw this.#skipped('getMany', undefined);
+      raws = await this.#l2.getMany(l2Keys).catch((cause) => {
+        throw this.#l2Failure('getMany', undefined, cause);
+      });
+      this.#breaker.succeeded();
+    } catch (error) {
+      return l1Keys.map((key) => this.#staleOrThrow(key, error));
     }
     const values = new Array<unknown>(raws.length);
     for (let i = 0; i < raws.length; i++) {
@@ -226,9 +312,10 @@ export class ImCacheService {
 
   /**
    * Turns an L2 string into a value, {@link NEGATIVE} or {@link MISS}, counting the outcome
-   * and filling L1 with what remains of the entry's lifetime.
+   * and filling L1 with what remains of the entry's lifetime. An entry past its TTL but
+   * within `grace` is a miss all the same, returned as a {@link StaleCopy} for fail-safe.
    */
-  #acceptL2(key: string, raw: string | null | undefined): unknown {
+  #acceptL2(key: string, raw: string | null | undefined, grace = 0): unknown {
     if (raw === null || raw === undefined) {
       this.#stats.l2Misses++;
       return MISS;
@@ -237,7 +324,8 @@ export class ImCacheService {
     const remaining = bar < 0 ? 0 : expiryOf(raw, bar) - this.#now();
     if (remaining <= 0) {
       this.#stats.l2Misses++;
-      return MISS;
+      if (bar < 0 || grace === 0 || -remaining > grace) return MISS;
+      return new StaleCopy(deepFreeze(decodeValue(raw, bar, key)));
     }
 
     this.#stats.l2Hits++;
@@ -251,37 +339,190 @@ export class ImCacheService {
     return value;
   }
 
-  async #loadThrough<T>(key: string, loader: Loader<T>, options?: GetOrLoadOptions) {
+  /** An L1 miss of `getOrLoad`: L2, else the load. One per key at a time (a flight). */
+  async #resolve<T>(key: string, loader: Loader<T>, options: GetOrLoadOptions | undefined) {
+    const policy = this.#policy(options);
+    let stale: StaleCopy | undefined;
+    let l2Usable = true;
+
     try {
-      const value = this.#acceptL2(key, await this.#l2.get(this.#prefix + key));
-      if (value !== MISS) return value === NEGATIVE ? undefined : (value as T);
-    } catch (cause) {
-      // L2 unreadable (down, slow, or an entry this module did not write): load instead.
-      this.#reportSwallowed('get', key, cause);
+      const raw = await this.#l2Get(key);
+      const found = this.#acceptL2(key, raw, policy.grace);
+      if (found instanceof StaleCopy) {
+        stale = found;
+      } else if (found !== MISS) {
+        if (policy.refreshAhead > 0 && found !== NEGATIVE) {
+          this.#refreshIfNear(key, loader, policy, raw as string);
+        }
+        return (found === NEGATIVE ? undefined : found) as T;
+      }
+    } catch (error) {
+      // L2 unreadable (down, slow, breaker open, or an entry this module did not write).
+      l2Usable = !(error instanceof DistributedCacheError);
+      this.#reportSwallowed('get', key, error);
     }
-    return this.#load(key, loader, options);
+
+    stale ??= this.#l1Stale(key, policy.grace);
+    return this.#loadSafely(key, loader, policy, stale, l2Usable) as Promise<T | undefined>;
   }
 
-  async #load<T>(key: string, loader: Loader<T>, options?: GetOrLoadOptions) {
+  /**
+   * Runs or joins the load of `key` under the fail-safe rules: with a stale copy at hand, a
+   * load that fails or passes its soft timeout serves the copy instead, and so does a miss
+   * while the loader is backing off after a failure or still finishing in the background.
+   */
+  async #loadSafely(
+    key: string,
+    loader: Loader<unknown>,
+    policy: LoadPolicy,
+    stale: StaleCopy | undefined,
+    l2Usable: boolean,
+  ): Promise<unknown> {
+    if (stale !== undefined && (this.#backoff.active(key) || this.#loads.has(key))) {
+      return this.#serveStale(key, stale, 'its loader failed moments ago or is still running');
+    }
+
+    const loading = this.#loads.run(key, () => this.#loadOnce(key, loader, policy, l2Usable));
+    try {
+      return await this.#withinTimeouts(key, loading, policy, stale);
+    } catch (error) {
+      if (stale === undefined) throw error;
+      this.#backoff.start(key);
+      return this.#serveStale(key, stale, error);
+    }
+  }
+
+  /** Waits for a load within the soft timeout (stale copy at hand) and the hard timeout. */
+  async #withinTimeouts(
+    key: string,
+    loading: Promise<unknown>,
+    policy: LoadPolicy,
+    stale: StaleCopy | undefined,
+  ): Promise<unknown> {
+    const soft = stale === undefined ? 0 : policy.softTimeout;
+    const hard = policy.hardTimeout;
+    if (soft === 0 && hard === 0) return loading;
+
+    const softFirst = soft > 0 && (hard === 0 || soft < hard);
+    const outcome = await within(loading, softFirst ? soft : hard);
+    if (outcome !== TIMED_OUT) return outcome;
+
+    this.#stats.loadTimeouts++;
+    loading.catch((error) =>
+      this.#log.warn('background', `the background load of "${key}" failed: ${reason(error)}`),
+    );
+    if (!softFirst) throw new LoaderTimeoutError(key, hard);
+    const why = `its loader took over ${soft} ms (loaderTimeout.soft), finishing in the background`;
+    return this.#serveStale(key, stale as StaleCopy, why);
+  }
+
+  /**
+   * The load of `key` itself: existence filter, cross-instance lock, loader, store. Shared by
+   * the callers and the refresh of `key` while it runs.
+   */
+  async #loadOnce(
+    key: string,
+    loader: Loader<unknown>,
+    policy: LoadPolicy,
+    l2Usable: boolean,
+  ): Promise<unknown> {
+    if (policy.filter !== undefined) {
+      const exists = await mayExist(policy.filter, key, (error) => this.#filterFailed(key, error));
+      if (!exists) {
+        this.#stats.filtered++;
+        return this.#storeNegative(key, policy, l2Usable);
+      }
+    }
+
+    const lock = l2Usable && policy.lock ? this.#lock : undefined;
+    if (lock === undefined) return this.#load(key, loader, policy, l2Usable);
+    return this.#loadLocked(key, loader, policy, lock);
+  }
+
+  /** Loads `key` as the owner of its cross-instance lock, or takes the owner's value. */
+  async #loadLocked(
+    key: string,
+    loader: Loader<unknown>,
+    policy: LoadPolicy,
+    lock: LoadLock,
+  ): Promise<unknown> {
+    let claim: WaitOutcome<unknown>;
+    try {
+      claim = await this.#claim(key, lock);
+    } catch (error) {
+      // L2 failed while locking: load without the lock rather than fail the call.
+      this.#reportSwallowed('lock', key, error);
+      return this.#load(key, loader, policy, false);
+    }
+
+    if (claim.kind === 'found') return claim.value;
+    if (claim.kind === 'timeout') {
+      this.#stats.lockTimeouts++;
+      if (lock.settings.onTimeout === 'error') throw new LockTimeoutError(key, claim.waited);
+      return this.#load(key, loader, policy, true);
+    }
+    try {
+      return await this.#load(key, loader, policy, true);
+    } finally {
+      lock
+        .release(key, claim.token)
+        .catch((cause) => this.#reportSwallowed('releaseLock', key, cause));
+    }
+  }
+
+  /** Takes `key`'s lock, or waits for its owner's value (see {@link LoadLock}). */
+  async #claim(key: string, lock: LoadLock): Promise<WaitOutcome<unknown>> {
+    let token = await lock.tryAcquire(key);
+    if (token === undefined) {
+      this.#stats.lockWaits++;
+      const outcome = await lock.waitForOwner(key, () => this.#peek(key));
+      if (outcome.kind !== 'owner') return outcome;
+      token = outcome.token;
+    }
+
+    // Another instance may have stored the value between our miss and taking the lock.
+    const found = await this.#peek(key);
+    if (found === NOT_YET) return { kind: 'owner', token };
+    await lock.release(key, token);
+    return { kind: 'found', value: found };
+  }
+
+  /**
+   * A live entry of `key` in L2 as a caller would get it (filling L1), or {@link NOT_YET}.
+   * An absent or expired entry is not counted as a miss: the call already counted one.
+   */
+  async #peek(key: string): Promise<unknown> {
+    const raw = await this.#l2Get(key);
+    if (remainingOf(raw, this.#now()) <= 0) return NOT_YET;
+    const found = this.#acceptL2(key, raw);
+    return found === NEGATIVE ? undefined : found;
+  }
+
+  async #load(key: string, loader: Loader<unknown>, policy: LoadPolicy, writeL2: boolean) {
     this.#stats.loads++;
-    let loaded: T | null | undefined;
+    let loaded: unknown;
     try {
       loaded = await loader();
     } catch (error) {
       this.#stats.loadErrors++;
       throw error;
     }
+    this.#backoff.clear(key);
 
     if (loaded === undefined || loaded === null) {
-      return (await this.#storeNegative(key, options)) as T | undefined;
+      return this.#storeNegative(key, policy, writeL2);
     }
     const json = serialize(key, loaded);
-    const ttl = this.#ttl(options?.ttl, this.#options.ttl, 'ttl');
+    const ttl = applyJitter(policy.ttl, this.#options.jitter);
     const stored = this.#fillL1(key, json, ttl);
-    await this.#writeL2('set', key, encodeValue(this.#now() + ttl, json), ttl).catch((cause) =>
-      this.#reportSwallowed('set', key, cause),
-    );
-    return stored as T;
+    if (writeL2) {
+      const entry = encodeValue(this.#now() + ttl, json);
+      await this.#writeL2('set', key, entry, ttl + policy.grace).catch((cause) =>
+        this.#reportSwallowed('set', key, cause),
+      );
+    }
+    this.#bus?.publish(GENERIC_SCOPE, key);
+    return stored;
   }
 
   /**
@@ -289,9 +530,10 @@ export class ImCacheService {
    * holds a live value (written while the loader ran, here or on another instance), that
    * value wins: it replaces the negative entry in L1 and is returned.
    */
-  async #storeNegative(key: string, options?: GetOrLoadOptions): Promise<unknown> {
-    const ttl = this.#ttl(options?.negativeTtl, this.#options.negativeTtl, 'negativeTtl');
+  async #storeNegative(key: string, policy: LoadPolicy, writeL2 = true): Promise<unknown> {
+    const ttl = applyJitter(policy.negativeTtl, this.#options.jitter);
     if (this.#hasL1) this.#l1.set(key, NEGATIVE, Math.min(ttl, this.#options.local.ttl), 1);
+    if (!writeL2) return undefined;
     try {
       const l2Key = this.#prefix + key;
       if (await this.#l2.add(l2Key, encodeNegative(this.#now() + ttl), ttl)) return undefined;
@@ -320,6 +562,116 @@ export class ImCacheService {
     } catch (cause) {
       throw this.#l2Failure(operation, key, cause);
     }
+    this.#breaker.succeeded();
+  }
+
+  /** Reads one key from L2 through the circuit breaker. */
+  async #l2Get(key: string): Promise<string | null | undefined> {
+    if (!this.#breaker.allows()) throw this.#skipped('get', key);
+    let raw: string | null | undefined;
+    try {
+      raw = await this.#l2.get(this.#prefix + key);
+    } catch (cause) {
+      throw this.#l2Failure('get', key, cause);
+    }
+    this.#breaker.succeeded();
+    return raw;
+  }
+
+  /** The failure of a call that skipped L2 because the breaker is open. */
+  #skipped(operation: string, key: string | undefined): DistributedCacheError {
+    this.#stats.l2Skipped++;
+    return new DistributedCacheError(operation, key, { cause: this.#breaker.openError() });
+  }
+
+  /** Resolves the settings of one load; the module's own when the call gives no options. */
+  #policy(options: GetOrLoadOptions | undefined): LoadPolicy {
+    const base = this.#defaults;
+    if (options === undefined) return base;
+
+    const timeout = options.loaderTimeout;
+    const filter = options.existenceFilter;
+    return {
+      ttl: positiveMs(options.ttl, base.ttl, 'ttl'),
+      negativeTtl: positiveMs(options.negativeTtl, base.negativeTtl, 'negativeTtl'),
+      grace: ms(options.grace, base.grace, 'grace'),
+      softTimeout: ms(timeout?.soft, base.softTimeout, 'loaderTimeout.soft'),
+      hardTimeout: ms(timeout?.hard, base.hardTimeout, 'loaderTimeout.hard'),
+      refreshAhead: fraction(options.refreshAhead, base.refreshAhead, 'refreshAhead'),
+      lock: this.#lock !== undefined && (options.lock ?? base.lock),
+      filter: filter === false ? undefined : (filter ?? base.filter),
+    };
+  }
+
+  /** An L1 stale copy of `key` that expired at most `grace` ago. */
+  #l1Stale(key: string, grace: number): StaleCopy | undefined {
+    if (grace === 0) return undefined;
+    const value = this.#l1.getStale(key, grace);
+    return value === undefined ? undefined : new StaleCopy(value);
+  }
+
+  /** A plain read whose L2 failed: a stale L1 copy within the module's grace, else the error. */
+  #staleOrThrow(key: string, error: unknown): unknown {
+    const stale = this.#l1Stale(key, this.#defaults.grace);
+    if (stale === undefined) throw error;
+    return this.#serveStale(key, stale, error);
+  }
+
+  #serveStale(key: string, stale: StaleCopy, why: unknown): unknown {
+    this.#stats.staleServed++;
+    this.#log.warn('stale', `served a stale copy of "${key}": ${reason(why)}`);
+    return stale.value === NEGATIVE ? undefined : stale.value;
+  }
+
+  /** On an L1 hit: reloads in the background when the copy is in its refresh window. */
+  #refreshIfDue(key: string, loader: Loader<unknown>, options?: GetOrLoadOptions): void {
+    const share = options?.refreshAhead ?? this.#defaults.refreshAhead;
+    if (!(share > 0) || this.#loads.has(key)) return;
+    const ttl = ms(options?.ttl, this.#defaults.ttl, 'ttl');
+    if (this.#l1.remainingTtl(key) > share * Math.min(ttl, this.#options.local.ttl)) return;
+
+    let policy: LoadPolicy;
+    try {
+      policy = this.#policy(options);
+    } catch {
+      return; // Invalid options: the next miss reports them to its caller.
+    }
+    this.#refresh(key, loader, policy, true);
+  }
+
+  /** On an L2 hit: reloads in the background when the entry is in its refresh window. */
+  #refreshIfNear(key: string, loader: Loader<unknown>, policy: LoadPolicy, raw: string): void {
+    if (remainingOf(raw, this.#now()) > policy.refreshAhead * policy.ttl) return;
+    this.#refresh(key, loader, policy, false);
+  }
+
+  /**
+   * Reloads `key` in the background, once at a time; no caller waits for it. With `peek`,
+   * L2 is read first: a copy with time left (another instance refreshed it) refills L1 and
+   * spares the loader.
+   */
+  #refresh(key: string, loader: Loader<unknown>, policy: LoadPolicy, peek: boolean): void {
+    if (this.#loads.has(key)) return;
+    const work = async () => {
+      if (peek) {
+        const raw = await this.#l2Get(key);
+        if (remainingOf(raw, this.#now()) > policy.refreshAhead * policy.ttl) {
+          const found = this.#acceptL2(key, raw);
+          return found === NEGATIVE ? undefined : found;
+        }
+      }
+      this.#stats.refreshes++;
+      return this.#loadOnce(key, loader, policy, true);
+    };
+    this.#loads.run(key, work).catch((error) => {
+      this.#log.warn('refresh', `refresh-ahead of "${key}" failed: ${reason(error)}`);
+    });
+  }
+
+  #filterFailed(key: string, error: unknown): void {
+    this.#stats.otherErrors++;
+    const what = `the existence filter failed for "${key}", the loader runs`;
+    this.#log.warn('filter', `${what}: ${reason(error)}`);
   }
 
   #ttl(given: Duration | undefined, fallback: number, option: string): number {
@@ -331,6 +683,7 @@ export class ImCacheService {
   #l2Failure(operation: string, key: string | undefined, cause: unknown): ImCacheError {
     if (cause instanceof ImCacheError) return cause;
     this.#stats.l2Errors++;
+    this.#breaker.failed();
     return new DistributedCacheError(operation, key, { cause });
   }
 
@@ -338,6 +691,36 @@ export class ImCacheService {
     const error = this.#l2Failure(operation, key, cause);
     this.#log.warn(`l2:${operation}`, `${error.message}; served without L2`);
   }
+}
+
+/** Milliseconds an L2 entry has left before its logical expiry; 0 when absent or foreign. */
+function remainingOf(raw: string | null | undefined, now: number): number {
+  if (raw === null || raw === undefined) return 0;
+  const bar = separatorOf(raw);
+  return bar < 0 ? 0 : expiryOf(raw, bar) - now;
+}
+
+function ms(given: Duration | undefined, fallback: number, option: string): number {
+  return given === undefined ? fallback : toMilliseconds(given, option);
+}
+
+function positiveMs(given: Duration | undefined, fallback: number, option: string): number {
+  const value = ms(given, fallback, option);
+  if (value <= 0) throw new InvalidOptionError(option, 'must be greater than 0');
+  return value;
+}
+
+function fraction(given: number | undefined, fallback: number, option: string): number {
+  if (given === undefined) return fallback;
+  if (typeof given !== 'number' || !(given >= 0 && given < 1)) {
+    throw new InvalidOptionError(option, `expected a fraction from 0 to below 1, got ${given}`);
+  }
+  return given;
+}
+
+/** A failure (or a plain explanation) as a short phrase for a log line. */
+function reason(why: unknown): string {
+  return why instanceof Error ? why.message : String(why);
 }
 
 function invalidKey(key: unknown): InvalidKeyError {

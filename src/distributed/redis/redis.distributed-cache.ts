@@ -97,6 +97,18 @@ export class RedisDistributedCache implements DistributedCache {
     return counts.reduce((sum: number, n: number) => sum + n, 0);
   }
 
+  async acquireLock(key: string, token: string, lease: number): Promise<boolean> {
+    return this.add(key, token, lease);
+  }
+
+  async releaseLock(key: string, token: string): Promise<boolean> {
+    const released = await this.#connection.client.eval(RELEASE_LOCK, {
+      keys: [key],
+      arguments: [token],
+    });
+    return released === 1;
+  }
+
   async close(): Promise<void> {
     if (this.#connection.owned) await closeRedisConnection(this.#connection.client);
   }
@@ -126,6 +138,13 @@ export class RedisDistributedCache implements DistributedCache {
     });
   }
 }
+
+/** Deletes a lock only while it still holds the caller's token. */
+const RELEASE_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
 
 function describeTarget(options: ResolvedDistributedOptions): string {
   if (options.cluster) return `cluster ${options.cluster.nodes.join(', ')}`;
