@@ -1,6 +1,7 @@
 import { Module, type Provider } from '@nestjs/common';
 import { CacheLifecycle } from './cache-lifecycle';
 import { CACHE_MODULE_OPTIONS, ConfigurableModuleClass } from './cache-module.definition';
+import { coherenceProviders } from './coherence/coherence.providers';
 import {
   DISTRIBUTED_CACHE,
   DISTRIBUTED_CACHE_HANDLE,
@@ -11,7 +12,6 @@ import {
   createDistributedCache,
   type DistributedCacheHandle,
 } from './distributed/create-distributed-cache';
-import { createLocalCache } from './local/create-local-cache';
 import type { CacheModuleOptions } from './options/cache-options.interface';
 import { resolveOptions, type ResolvedCacheOptions } from './options/resolve-options';
 import { ImCacheService } from './two-level/im-cache.service';
@@ -21,11 +21,6 @@ const providers: Provider[] = [
     provide: RESOLVED_CACHE_OPTIONS,
     inject: [CACHE_MODULE_OPTIONS],
     useFactory: (raw: CacheModuleOptions) => resolveOptions(raw),
-  },
-  {
-    provide: LOCAL_CACHE,
-    inject: [RESOLVED_CACHE_OPTIONS],
-    useFactory: (options: ResolvedCacheOptions) => createLocalCache(options),
   },
   {
     provide: DISTRIBUTED_CACHE_HANDLE,
@@ -41,6 +36,8 @@ const providers: Provider[] = [
     inject: [DISTRIBUTED_CACHE_HANDLE],
     useFactory: (handle: DistributedCacheHandle) => handle.cache,
   },
+  // The invalidation bus (or null) and LOCAL_CACHE: the configured L1, kept coherent by it.
+  ...coherenceProviders,
   ImCacheService,
   CacheLifecycle,
 ];

@@ -27,6 +27,11 @@ export {
   type Loader,
 } from './two-level/im-cache.service';
 export type { CacheStats } from './two-level/cache-stats';
+export type {
+  CoherenceOptions,
+  CoherenceDisconnectMode,
+} from './coherence/coherence-options';
+export type { CoherenceStats } from './coherence/invalidation-bus';
 export {
   ImCacheError,
   InvalidOptionError,

@@ -1,0 +1,122 @@
+import {
+  closeRedisConnection,
+  type RedisCommands,
+} from '../distributed/redis/redis-connection';
+
+/** What a transport reports to the bus. */
+export interface BusTransportEvents {
+  /** A message arrived on one of the channels. */
+  message(channel: string, raw: string): void;
+  /** Subscribed: from now on every message published on the channels arrives. */
+  up(): void;
+  /** Messages may be missed from now on, until the next `up`. */
+  down(reason: string): void;
+}
+
+/** Publish/subscribe as the invalidation bus needs it. */
+export interface BusTransport {
+  /** Subscribes to `channels`; resolves at the first `up` (it may never come). */
+  start(channels: readonly string[], events: BusTransportEvents): Promise<void>;
+  /** Publishes on the command connection; rejects within the command timeout. */
+  publish(channel: string, message: string): Promise<void>;
+  /** Drops the subscriber connection and opens a new one (after a silent loss). */
+  reopen(): void;
+  /** Closes the subscriber connection; the command connection belongs to L2. */
+  close(): Promise<void>;
+}
+
+/**
+ * Redis pub/sub: subscribes on a connection of its own (a subscribed connection can run no
+ * other command) and publishes on L2's command connection.
+ *
+ * node-redis reconnects the subscriber on its own and subscribes again before it reports
+ * `ready`, so `ready` after the first subscription means "up" and every error, end or
+ * reconnect in between means "down".
+ */
+export class RedisBusTransport implements BusTransport {
+  readonly #open: () => RedisCommands;
+  readonly #publisher: RedisCommands;
+  #subscriber: RedisCommands | undefined;
+  #channels: readonly string[] = [];
+  #events: BusTransportEvents | undefined;
+  #started: (() => void) | undefined;
+  #closed = false;
+
+  /**
+   * @param open returns a new, unconnected subscriber client (e.g. `client.duplicate()`)
+   * @param publisher L2's connected command client
+   */
+  constructor(open: () => RedisCommands, publisher: RedisCommands) {
+    this.#open = open;
+    this.#publisher = publisher;
+  }
+
+  start(channels: readonly string[], events: BusTransportEvents): Promise<void> {
+    this.#channels = channels;
+    this.#events = events;
+    const started = new Promise<void>((resolve) => (this.#started = resolve));
+    this.#connect();
+    return started;
+  }
+
+  async publish(channel: string, message: string): Promise<void> {
+    await this.#publisher.publish(channel, message);
+  }
+
+  reopen(): void {
+    if (this.#closed) return;
+    const old = this.#subscriber;
+    this.#connect();
+    if (old) void closeRedisConnection(old).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const subscriber = this.#subscriber;
+    this.#subscriber = undefined;
+    if (subscriber) await closeRedisConnection(subscriber).catch(() => subscriber.destroy?.());
+  }
+
+  #connect(): void {
+    const client = this.#open();
+    this.#subscriber = client;
+    this.#watch(client);
+    client.connect().catch(() => undefined); // errors are reported through 'error' events
+  }
+
+  #watch(client: RedisCommands): void {
+    const current = () => client === this.#subscriber && !this.#closed;
+    const listener = (message: string, channel: string) => this.#events?.message(channel, message);
+    let subscribed = false;
+
+    client.on('ready', () => {
+      if (!current()) return;
+      if (subscribed) return this.#up();
+      client.subscribe(this.#channels, listener).then(
+        () => {
+          subscribed = true;
+          if (current()) this.#up();
+        },
+        (error: unknown) => current() && this.#down(`subscribe failed: ${reason(error)}`),
+      );
+    });
+    client.on('error', (error: unknown) => {
+      if (current() && !client.isReady) this.#down(reason(error));
+    });
+    client.on('end', () => current() && this.#down('connection closed'));
+  }
+
+  #up(): void {
+    this.#events?.up();
+    this.#started?.();
+    this.#started = undefined;
+  }
+
+  #down(why: string): void {
+    this.#events?.down(why);
+  }
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
