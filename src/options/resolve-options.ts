@@ -61,6 +61,9 @@ export interface ResolvedDistributedOptions extends DistributedCacheOptions {
 }
 
 const LOCAL_DRIVERS: readonly string[] = ['lru', 'none'];
+// What the service calls on a driver instance: every required method of the interface.
+const LOCAL_METHODS = ['get', 'set', 'delete', 'getStale', 'remainingTtl', 'clear'];
+const DISTRIBUTED_METHODS = ['get', 'getMany', 'set', 'add', 'delete'];
 const DISTRIBUTED_DRIVERS: readonly string[] = ['redis', 'memory', 'keyv', 'none'];
 const TOP_LEVEL_KEYS = new Set([
   'namespace', 'ttl', 'negativeTtl', 'jitter', 'local', 'distributed', 'logger', 'now',
@@ -160,7 +163,7 @@ function group<T extends object>(value: T | false | undefined, option: string, k
 function resolveLocal(raw: NonNullable<CacheModuleOptions['local']>): ResolvedLocalOptions {
   rejectUnknownKeys(raw, LOCAL_KEYS, 'local.');
   const driver = raw.driver ?? 'lru';
-  checkDriver(driver, LOCAL_DRIVERS, 'local.driver', ['get', 'set', 'delete']);
+  checkDriver(driver, LOCAL_DRIVERS, 'local.driver', LOCAL_METHODS);
 
   return {
     driver,
@@ -176,7 +179,7 @@ function resolveDistributed(raw: DistributedCacheOptions): ResolvedDistributedOp
   }
   const wantsRedis = raw.url !== undefined || raw.cluster !== undefined || raw.sentinel;
   const driver = raw.driver ?? (wantsRedis ? 'redis' : 'memory');
-  checkDriver(driver, DISTRIBUTED_DRIVERS, 'distributed.driver', ['get', 'getMany', 'set']);
+  checkDriver(driver, DISTRIBUTED_DRIVERS, 'distributed.driver', DISTRIBUTED_METHODS);
 
   const resolved: ResolvedDistributedOptions = {
     ...raw,
