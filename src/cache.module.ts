@@ -1,4 +1,5 @@
 import { Module, type Provider } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { CacheLifecycle } from './cache-lifecycle';
 import { CACHE_MODULE_OPTIONS, ConfigurableModuleClass } from './cache-module.definition';
 import { coherenceProviders } from './coherence/coherence.providers';
@@ -12,6 +13,7 @@ import {
   createDistributedCache,
   type DistributedCacheHandle,
 } from './distributed/create-distributed-cache';
+import { CacheDecoratorsExplorer } from './decorators/cache-decorators.explorer';
 import type { CacheModuleOptions } from './options/cache-options.interface';
 import { resolveOptions, type ResolvedCacheOptions } from './options/resolve-options';
 import { ImCacheService } from './two-level/im-cache.service';
@@ -40,6 +42,8 @@ const providers: Provider[] = [
   ...coherenceProviders,
   ImCacheService,
   CacheLifecycle,
+  // Applies @Cacheable, @CachePut and @CacheEvict across the application.
+  CacheDecoratorsExplorer,
 ];
 
 /**
@@ -49,6 +53,7 @@ const providers: Provider[] = [
  * CacheModule.forRoot({ isGlobal: true, distributed: { url: process.env.REDIS_URL } })
  */
 @Module({
+  imports: [DiscoveryModule],
   providers,
   exports: [ImCacheService, LOCAL_CACHE, DISTRIBUTED_CACHE, RESOLVED_CACHE_OPTIONS],
 })

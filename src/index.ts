@@ -9,6 +9,11 @@ export type {
   RedisSentinelOptions,
   LocalDriverName,
   DistributedDriverName,
+  LockOptions,
+  FailSafeOptions,
+  LoaderTimeoutOptions,
+  BreakerOptions,
+  ExistenceFilter,
 } from './options/cache-options.interface';
 export type { Duration } from './options/duration';
 export type {
@@ -27,6 +32,11 @@ export {
   type Loader,
 } from './two-level/im-cache.service';
 export type { CacheStats } from './two-level/cache-stats';
+export type { BreakerState, BreakerStats } from './protection/circuit-breaker';
+export { Cacheable, type CacheableOptions } from './decorators/cacheable.decorator';
+export { CachePut, type CachePutOptions } from './decorators/cache-put.decorator';
+export { CacheEvict, type CacheEvictOptions } from './decorators/cache-evict.decorator';
+export type { CacheKey } from './decorators/cache-key';
 export type {
   CoherenceOptions,
   CoherenceDisconnectMode,
@@ -40,4 +50,8 @@ export {
   DistributedCacheError,
   UnsupportedDriverError,
   CorruptEntryError,
+  LoaderTimeoutError,
+  LockTimeoutError,
+  CircuitOpenError,
+  DecoratorKeyError,
 } from './errors';

@@ -120,7 +120,7 @@ function resolveProtections(raw: CacheModuleOptions): ProtectionOptions {
   const failSafe = group(raw.failSafe ?? {}, 'failSafe', ['grace', 'backoff']) || {};
   const timeout = group(raw.loaderTimeout ?? {}, 'loaderTimeout', ['soft', 'hard']) || {};
   const breaker = group(raw.breaker, 'breaker', ['failures', 'openFor']);
-  const onTimeout = (lock && lock.onTimeout) ?? 'load';
+  const onTimeout = (lock || undefined)?.onTimeout ?? 'load';
   if (onTimeout !== 'load' && onTimeout !== 'error') {
     throw new InvalidOptionError('lock.onTimeout', `expected 'load' or 'error', got ${onTimeout}`);
   }
