@@ -170,7 +170,10 @@ export class InvalidationBus implements InvalidationPublisher {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  /** Sends what is waiting, stops heartbeats and retries, and closes the subscription. */
+  /**
+   * Sends what is waiting, stops heartbeats and retries, and closes the subscription. Keys
+   * published later (by a write still in flight) are sent while L2's connection lasts.
+   */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     clearInterval(this.#heartbeatTimer);
@@ -223,7 +226,7 @@ export class InvalidationBus implements InvalidationPublisher {
   /** Turns the waiting keys into messages and publishes them. */
   #flushNow(): void {
     this.#flushScheduled = false;
-    if (this.#pendingKeys === 0 || this.#state === 'closed') return;
+    if (this.#pendingKeys === 0) return;
 
     const batch = this.#pending;
     this.#pending = new Map();
@@ -278,8 +281,10 @@ export class InvalidationBus implements InvalidationPublisher {
       'coherence:publish',
       `coherence: could not publish ${keyCount} invalidation(s): ${why}; sent again later`,
     );
-    if (this.#state === 'closed') return;
-
+    if (this.#state === 'closed') {
+      this.#counters.droppedKeys += keyCount;
+      return;
+    }
     for (const [scope, keys] of Object.entries(message.keys)) {
       for (const key of keys) this.#enqueue(scope, key);
     }
