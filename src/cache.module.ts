@@ -14,6 +14,7 @@ import {
   type DistributedCacheHandle,
 } from './distributed/create-distributed-cache';
 import { CacheDecoratorsExplorer } from './decorators/cache-decorators.explorer';
+import { IM_REPOSITORIES, imProviders } from './im/im.providers';
 import type { CacheModuleOptions } from './options/cache-options.interface';
 import { resolveOptions, type ResolvedCacheOptions } from './options/resolve-options';
 import { ImCacheService } from './two-level/im-cache.service';
@@ -40,6 +41,8 @@ const providers: Provider[] = [
   },
   // The invalidation bus (or null) and LOCAL_CACHE: the configured L1, kept coherent by it.
   ...coherenceProviders,
+  // The IM repositories and their storage on the L2 driver.
+  ...imProviders,
   ImCacheService,
   CacheLifecycle,
   // Applies @Cacheable, @CachePut and @CacheEvict across the application.
@@ -55,6 +58,12 @@ const providers: Provider[] = [
 @Module({
   imports: [DiscoveryModule],
   providers,
-  exports: [ImCacheService, LOCAL_CACHE, DISTRIBUTED_CACHE, RESOLVED_CACHE_OPTIONS],
+  exports: [
+    ImCacheService,
+    ...IM_REPOSITORIES,
+    LOCAL_CACHE,
+    DISTRIBUTED_CACHE,
+    RESOLVED_CACHE_OPTIONS,
+  ],
 })
 export class CacheModule extends ConfigurableModuleClass {}

@@ -42,6 +42,38 @@ export type {
   CoherenceDisconnectMode,
 } from './coherence/coherence-options';
 export type { CoherenceStats } from './coherence/invalidation-bus';
+export type { ImRepositoryOptions } from './im/im-options';
+export { RouteRepository } from './im/routes/route.repository';
+export { OnlineStatusRepository } from './im/presence/online-status.repository';
+export { ReadCursorRepository } from './im/read-cursors/read-cursor.repository';
+export { VideoSessionRepository } from './im/video/video-session.repository';
+export type {
+  Route,
+  RouteRef,
+  ServerGroups,
+  UserStatus,
+  OnlineStatus,
+  PresenceChange,
+  PresenceReadOptions,
+} from './im/routes/route.types';
+export type {
+  PresenceListener,
+  PresenceSubscription,
+} from './im/presence/presence-feed';
+export type {
+  ChatType,
+  ReadCursorTarget,
+  ReadCursorKey,
+  MarkReadInput,
+} from './im/read-cursors/read-cursor.repository';
+export type { MessageId } from './im/read-cursors/message-id';
+export type {
+  CallMedia,
+  ParticipantState,
+  SessionParticipant,
+  VideoSession,
+  StartSessionInput,
+} from './im/video/video-session.types';
 export {
   ImCacheError,
   InvalidOptionError,
@@ -54,4 +86,12 @@ export {
   LockTimeoutError,
   CircuitOpenError,
   DecoratorKeyError,
+  InvalidArgumentError,
+  InvalidMessageIdError,
+  UsersBusyError,
+  type BusyUser,
+  SessionNotFoundError,
+  SessionExistsError,
+  NotInSessionError,
+  RepositoriesDisabledError,
 } from './errors';

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { CoherenceOptions } from '../coherence/coherence-options';
+import type { ImRepositoryOptions } from '../im/im-options';
 import type {
   DistributedCache,
   DistributedCacheClass,
@@ -185,6 +186,14 @@ export interface CacheModuleOptions {
    * @default on with Redis, off otherwise
    */
   coherence?: boolean | CoherenceOptions;
+  /**
+   * The IM repositories (routes, online status, read cursors, video sessions): `false`
+   * turns them off, an options object (or `true`) requires them, so a driver that cannot
+   * serve them fails the start with `UnsupportedDriverError`. Omitted, they are on when the
+   * L2 driver can serve them (`redis`, `memory`). See docs/repositories.md.
+   * @default on with the redis and memory drivers
+   */
+  im?: boolean | ImRepositoryOptions;
 }
 
 /**

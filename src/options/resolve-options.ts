@@ -3,6 +3,7 @@ import {
   resolveCoherenceOptions,
   type ResolvedCoherenceOptions,
 } from '../coherence/coherence-options';
+import { resolveImOptions, type ResolvedImOptions } from '../im/im-options';
 import { InvalidOptionError } from '../errors';
 import type {
   DistributedCache,
@@ -31,6 +32,8 @@ export interface ResolvedCacheOptions {
   logger: LoggerService;
   now: () => number;
   coherence: ResolvedCoherenceOptions;
+  /** The IM repositories (`im`). */
+  im: ResolvedImOptions;
   lock: ResolvedLockOptions | false;
   failSafe: { grace: number; backoff: number };
   loaderTimeout: { soft: number; hard: number };
@@ -68,7 +71,7 @@ const DISTRIBUTED_DRIVERS: readonly string[] = ['redis', 'memory', 'keyv', 'none
 const TOP_LEVEL_KEYS = new Set([
   'namespace', 'ttl', 'negativeTtl', 'jitter', 'local', 'distributed', 'logger', 'now',
   'isGlobal', 'lock', 'failSafe', 'loaderTimeout', 'breaker', 'refreshAhead', 'existenceFilter',
-  'coherence',
+  'coherence', 'im',
 ]);
 const LOCAL_KEYS = new Set(['driver', 'maxEntries', 'maxBytes', 'ttl']);
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -105,6 +108,7 @@ export function resolveOptions(raw: CacheModuleOptions = {}): ResolvedCacheOptio
     logger: raw.logger ?? new Logger('ImCache'),
     now: checkFunction(raw.now ?? Date.now, 'now'),
     coherence: resolveCoherenceOptions(raw.coherence, namespace, distributed.driver),
+    im: resolveImOptions(raw.im),
     ...resolveProtections(raw),
   };
 }

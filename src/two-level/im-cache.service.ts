@@ -2,6 +2,10 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { DISTRIBUTED_CACHE, LOCAL_CACHE, RESOLVED_CACHE_OPTIONS } from '../cache.constants';
 import { GENERIC_SCOPE, INVALIDATION_BUS } from '../coherence/coherence.constants';
 import type { InvalidationBus } from '../coherence/invalidation-bus';
+import { OnlineStatusRepository } from '../im/presence/online-status.repository';
+import { ReadCursorRepository } from '../im/read-cursors/read-cursor.repository';
+import { RouteRepository } from '../im/routes/route.repository';
+import { VideoSessionRepository } from '../im/video/video-session.repository';
 import type { DistributedCache } from '../distributed/distributed-cache.interface';
 import {
   DistributedCacheError,
@@ -93,6 +97,15 @@ const MISS = undefined;
  */
 @Injectable()
 export class ImCacheService {
+  /** Which server holds each device connection of a user (see {@link RouteRepository}). */
+  @Inject(RouteRepository) readonly routes!: RouteRepository;
+  /** Presence derived from the routes (see {@link OnlineStatusRepository}). */
+  @Inject(OnlineStatusRepository) readonly onlineStatus!: OnlineStatusRepository;
+  /** The largest message ID read per conversation (see {@link ReadCursorRepository}). */
+  @Inject(ReadCursorRepository) readonly readCursors!: ReadCursorRepository;
+  /** Call state and busy flags (see {@link VideoSessionRepository}). */
+  @Inject(VideoSessionRepository) readonly videoSessions!: VideoSessionRepository;
+
   readonly #l1: LocalCache;
   readonly #l2: DistributedCache;
   /** Tells the other instances which keys this one changed; null when coherence is off. */

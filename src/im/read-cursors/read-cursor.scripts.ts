@@ -1,0 +1,37 @@
+import { LuaScript } from '../store/redis-script-runner';
+
+/**
+ * KEYS: cursor hashes (one per call batched together, repeats allowed); ARGV ttl (0: none),
+ * then per key field, message ID. Returns the stored cursor of each, in order.
+ *
+ * IDs are canonical decimals of up to 20 digits. Lua numbers are doubles (exact only up to
+ * 2^53), and string comparison follows the server's locale, so IDs are compared by length
+ * first, then as two exact halves: the last 10 digits and the rest.
+ */
+export const MARK_READ = new LuaScript(
+  'markRead',
+  String.raw`
+local function further(id, cur)
+  if #id ~= #cur then return #id > #cur end
+  if #id <= 15 then return tonumber(id) > tonumber(cur) end
+  local a, b = tonumber(string.sub(id, 1, -11)), tonumber(string.sub(cur, 1, -11))
+  if a ~= b then return a > b end
+  return tonumber(string.sub(id, -10)) > tonumber(string.sub(cur, -10))
+end
+
+local ttl = tonumber(ARGV[1])
+local stored = {}
+for i = 1, #KEYS do
+  local field, id = ARGV[i * 2], ARGV[i * 2 + 1]
+  local cur = redis.call('HGET', KEYS[i], field)
+  if cur and not further(id, cur) then
+    stored[i] = cur
+  else
+    redis.call('HSET', KEYS[i], field, id)
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
+    stored[i] = id
+  end
+end
+return stored
+`,
+);

@@ -1,0 +1,68 @@
+import type { ImKeys } from '../im-keys';
+import type { RedisScriptRunner } from '../store/redis-script-runner';
+import { MARK_READ } from './read-cursor.scripts';
+import type { ReadCursorStore } from './read-cursor.store';
+
+interface PendingMark {
+  key: string;
+  field: string;
+  messageId: string;
+  resolve(stored: string): void;
+  reject(error: unknown): void;
+}
+
+/** Calls batched into one script run at most (per hash slot on Cluster). */
+const BATCH_LIMIT = 512;
+
+/**
+ * Read cursors in Redis: one hash per user. `markRead` calls made in the same tick are
+ * batched into one script run (per hash slot on Cluster): a gateway acknowledging many
+ * receipts at once pays one script call instead of one each. Each cursor still moves in
+ * its own atomic step, in call order, and every caller gets its own stored value.
+ */
+export class RedisReadCursorStore implements ReadCursorStore {
+  #pending: PendingMark[] = [];
+
+  constructor(
+    private readonly redis: RedisScriptRunner,
+    private readonly keys: ImKeys,
+    private readonly ttl: number,
+  ) {}
+
+  markRead(userId: string, field: string, messageId: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const key = this.keys.cursors(userId);
+      if (this.#pending.push({ key, field, messageId, resolve, reject }) === 1) {
+        queueMicrotask(() => this.#flush());
+      }
+    });
+  }
+
+  read(userId: string, fields: readonly string[]): Promise<(string | null)[]> {
+    if (fields.length === 0) return Promise.resolve([]);
+    const key = this.keys.cursors(userId);
+    return this.redis.send(key, ['HMGET', key, ...fields], true);
+  }
+
+  #flush(): void {
+    const batch = this.#pending;
+    this.#pending = [];
+    const keys = batch.map((mark) => mark.key);
+    for (const group of this.redis.groups(keys, BATCH_LIMIT)) {
+      this.#run(group.map((i) => batch[i]));
+    }
+  }
+
+  #run(marks: PendingMark[]): void {
+    const keys = new Array<string>(marks.length);
+    const args = [String(this.ttl)];
+    for (let i = 0; i < marks.length; i++) {
+      keys[i] = marks[i].key;
+      args.push(marks[i].field, marks[i].messageId);
+    }
+    this.redis.run<string[]>(MARK_READ, keys, args).then(
+      (stored) => marks.forEach((mark, i) => mark.resolve(stored[i])),
+      (error) => marks.forEach((mark) => mark.reject(error)),
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import { DistributedCacheError, ImCacheError } from '../../errors';
+import type { ImStorage } from './im-storage';
+
+/** Injection token of the {@link ImStorageHandle}. */
+export const IM_STORAGE = 'nest-im-cache:IM_STORAGE';
+
+/**
+ * The repositories' access to their storage: the storage itself, or the error every call
+ * fails with when the repositories are off (`im: false`, or a driver that cannot serve
+ * them and `im` was not asked for).
+ */
+export class ImStorageHandle {
+  constructor(
+    readonly storage: ImStorage | undefined,
+    private readonly unavailable: (repository: string) => ImCacheError,
+  ) {}
+
+  /**
+   * The storage.
+   *
+   * @throws the reason the repositories are off, naming `repository`
+   */
+  get(repository: string): ImStorage {
+    if (this.storage === undefined) throw this.unavailable(repository);
+    return this.storage;
+  }
+}
+
+/**
+ * Runs one storage step, turning a backend failure (Redis down, a timeout) into a
+ * `DistributedCacheError` naming the operation and what it was about. Typed errors of the
+ * repositories pass through unchanged.
+ */
+export async function storageStep<T>(
+  operation: string,
+  subject: string | undefined,
+  step: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await step();
+  } catch (cause) {
+    if (cause instanceof ImCacheError) throw cause;
+    const what = subject === undefined ? operation : `${operation} (${subject})`;
+    throw new DistributedCacheError(what, undefined, { cause });
+  }
+}
