@@ -1,0 +1,149 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { CacheModuleOptions, ImCacheService, PresenceChange } from '../../../src';
+import { startCache, type TestCache } from '../../support/app';
+import { ManualClock } from '../../support/clock';
+import { testRedisUrl, uniqueNamespace } from '../../support/redis';
+import { deleteKeys, globEscape, openRawRedis } from '../../support/redis-client';
+
+/**
+ * What a contract suite runs against: instances of `CacheModule` on one backend, sharing
+ * their state (on Redis: one namespace), with a clock the test moves.
+ *
+ * Route leases and presence are judged by the module clock (`now`), so a `ManualClock`
+ * drives them on both backends. Video sessions expire by the backend's own timer (Redis
+ * `PX`), so on Redis their lease is short and real and `expireSessions` sleeps past it.
+ */
+export interface ImFixture {
+  readonly backend: 'redis' | 'memory';
+  readonly clock: ManualClock;
+  readonly routeTtl: number;
+  readonly sessionTtl: number;
+  /** Starts an instance of the module; closed by `close()`. */
+  instance(extra?: CacheModuleOptions): Promise<ImCacheService>;
+  /** Lets every video session started so far expire. */
+  expireSessions(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A backend the contract suites run on. */
+export interface Backend {
+  name: string;
+  /** Whether two instances share state (Redis: yes; memory: each instance is alone). */
+  shared: boolean;
+  /** A fresh fixture: a new namespace, or a new process-local store. */
+  create(): Promise<ImFixture>;
+}
+
+const ROUTE_TTL = 60_000;
+
+async function memoryFixture(): Promise<ImFixture> {
+  const clock = new ManualClock();
+  const sessionTtl = 30_000;
+  const apps: TestCache[] = [];
+  return {
+    backend: 'memory',
+    clock,
+    routeTtl: ROUTE_TTL,
+    sessionTtl,
+    async instance(extra) {
+      const app = await startCache({
+        distributed: { driver: 'memory' },
+        now: clock.now,
+        im: { routeTtl: ROUTE_TTL, sessionTtl },
+        ...extra,
+      });
+      apps.push(app);
+      return app.cache;
+    },
+    async expireSessions() {
+      clock.advance(sessionTtl + 1);
+    },
+    async close() {
+      await Promise.all(apps.map((app) => app.close()));
+    },
+  };
+}
+
+async function redisFixture(): Promise<ImFixture> {
+  const url = await testRedisUrl();
+  const namespace = uniqueNamespace('im');
+  const clock = new ManualClock();
+  const sessionTtl = 400;
+  const apps: TestCache[] = [];
+  return {
+    backend: 'redis',
+    clock,
+    routeTtl: ROUTE_TTL,
+    sessionTtl,
+    async instance(extra) {
+      const app = await startCache({
+        namespace,
+        distributed: { driver: 'redis', url, commandTimeout: '5s' },
+        coherence: false,
+        now: clock.now,
+        im: { routeTtl: ROUTE_TTL, sessionTtl },
+        ...extra,
+      });
+      apps.push(app);
+      return app.cache;
+    },
+    async expireSessions() {
+      await sleep(sessionTtl + 250);
+    },
+    async close() {
+      await Promise.all(apps.map((app) => app.close()));
+      const raw = await openRawRedis(url);
+      await deleteKeys(raw, `${globEscape(namespace)}:*`);
+      await raw.close();
+    },
+  };
+}
+
+/** The embedded `memory` driver. */
+export const memoryBackend: Backend = { name: 'memory', shared: false, create: memoryFixture };
+
+/** The `redis` driver on the test Redis. */
+export const redisBackend: Backend = { name: 'redis', shared: true, create: redisFixture };
+
+/** Records the presence changes an instance receives. */
+export class ChangeLog {
+  readonly changes: PresenceChange[] = [];
+  readonly #waiters: (() => void)[] = [];
+
+  static async of(cache: ImCacheService): Promise<ChangeLog> {
+    const log = new ChangeLog();
+    const subscription = cache.onlineStatus.onChange((change) => log.#add(change));
+    await subscription.ready;
+    return log;
+  }
+
+  of(userId: string): PresenceChange[] {
+    return this.changes.filter((c) => c.userId === userId);
+  }
+
+  /**
+   * Waits until `cache` published a marker change and this log received it. Changes are
+   * delivered in publishing order, so everything published before the marker is in by then.
+   */
+  async settle(cache: ImCacheService): Promise<void> {
+    const marker = `marker-${Math.random().toString(36).slice(2)}`;
+    const seen = this.#until(() => this.changes.some((c) => c.userId === marker));
+    await cache.routes.bind({ userId: marker, deviceId: 'd', serverId: 's', connectionId: 'c' });
+    await Promise.race([
+      seen,
+      sleep(5000, undefined, { ref: false }).then(() => {
+        throw new Error('the marker change did not arrive within 5 s');
+      }),
+    ]);
+    this.changes.splice(this.changes.findIndex((c) => c.userId === marker), 1);
+  }
+
+  #add(change: PresenceChange): void {
+    this.changes.push(change);
+    this.#waiters.splice(0).forEach((wake) => wake());
+  }
+
+  async #until(done: () => boolean): Promise<void> {
+    while (!done()) await new Promise<void>((resolve) => this.#waiters.push(resolve));
+  }
+}
