@@ -15,6 +15,12 @@ export interface BusTransportEvents {
 
 /** Publish/subscribe as the invalidation bus needs it. */
 export interface BusTransport {
+  /**
+   * Whether publishes travel on the connection L2 writes use, in order: a message published
+   * after a write was issued then reaches Redis after that write, so it need not wait for
+   * the write's reply.
+   */
+  readonly orderedWithWrites: boolean;
   /** Subscribes to `channels`; resolves at the first `up` (it may never come). */
   start(channels: readonly string[], events: BusTransportEvents): Promise<void>;
   /** Publishes on the command connection; rejects within the command timeout. */
@@ -34,6 +40,7 @@ export interface BusTransport {
  * reconnect in between means "down".
  */
 export class RedisBusTransport implements BusTransport {
+  readonly orderedWithWrites: boolean;
   readonly #open: () => RedisCommands;
   readonly #publisher: RedisCommands;
   #subscriber: RedisCommands | undefined;
@@ -44,11 +51,14 @@ export class RedisBusTransport implements BusTransport {
 
   /**
    * @param open returns a new, unconnected subscriber client (e.g. `client.duplicate()`)
-   * @param publisher L2's connected command client
+   * @param publisher L2's command client
+   * @param orderedWithWrites whether `publisher` is the single connection L2 writes use (a
+   *   standalone server; not a cluster, where a key's node and the publishing node differ)
    */
-  constructor(open: () => RedisCommands, publisher: RedisCommands) {
+  constructor(open: () => RedisCommands, publisher: RedisCommands, orderedWithWrites = false) {
     this.#open = open;
     this.#publisher = publisher;
+    this.orderedWithWrites = orderedWithWrites;
   }
 
   start(channels: readonly string[], events: BusTransportEvents): Promise<void> {

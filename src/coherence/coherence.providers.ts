@@ -47,7 +47,8 @@ export async function createInvalidationBus(
 
   const instanceId = newInstanceId();
   const open = subscriberFactory(l2, options, `nest-im-cache:coherence:${instanceId}`);
-  const transport = new RedisBusTransport(open, l2.client);
+  const ordered = l2.topology === 'standalone';
+  const transport = new RedisBusTransport(open, l2.client, ordered);
   const bus = new InvalidationBus(coherence, transport, options.logger, {}, instanceId);
   // When L2 itself did not connect, do not hold the start-up a second time.
   await bus.start(l2.client.isReady ? options.distributed.connectTimeout : 0);

@@ -45,6 +45,12 @@ export interface InvalidationPublisher {
   publish(scope: string, key: string): void;
   /** Announces that `keys` of `scope` changed. */
   publishMany(scope: string, keys: readonly string[]): void;
+  /**
+   * Announces that `keys` of `scope` change with `write`, an L2 write already issued: the
+   * message reaches Redis after the write (right behind it on the same connection when the
+   * transport allows, else once it settled), whether it succeeds or fails.
+   */
+  publishAfter(scope: string, keys: string | readonly string[], write: Promise<unknown>): void;
 }
 
 /** Bounds of the bus; the defaults suit every deployment this module targets. */
@@ -85,6 +91,8 @@ export class InvalidationBus implements InvalidationPublisher {
   #retryDelay = RETRY_DELAY;
   #inFlight = new Set<Promise<void>>();
   #seq = 0;
+  /** Writes whose announcement waits for their reply (transports not ordered with writes). */
+  readonly #writesAwaited = new Set<Promise<void>>();
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #beat: { seq: number; published: boolean } | undefined;
   #beatSeq = 0;
@@ -164,8 +172,24 @@ export class InvalidationBus implements InvalidationPublisher {
     this.#scheduleFlush();
   }
 
-  /** Sends what is waiting now and waits for every publish in flight. */
+  publishAfter(scope: string, keys: string | readonly string[], write: Promise<unknown>): void {
+    const announce = () =>
+      typeof keys === 'string' ? this.publish(scope, keys) : this.publishMany(scope, keys);
+    if (this.#transport.orderedWithWrites) return announce();
+
+    const settled: Promise<void> = write.then(
+      () => this.#settled(settled, announce),
+      () => this.#settled(settled, announce),
+    );
+    this.#writesAwaited.add(settled);
+  }
+
+  /**
+   * Sends what is waiting now and waits for every publish in flight, and for the writes
+   * whose announcement waits for their reply (each bounded by the command timeout).
+   */
   async flush(): Promise<void> {
+    while (this.#writesAwaited.size > 0) await Promise.allSettled([...this.#writesAwaited]);
     this.#flushNow();
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
@@ -199,6 +223,11 @@ export class InvalidationBus implements InvalidationPublisher {
       refusedFills: sum((sink) => sink.counters.refusedFills),
       downFor: this.connected ? 0 : Math.round(performance.now() - this.#downSince),
     };
+  }
+
+  #settled(write: Promise<void>, announce: () => void): void {
+    this.#writesAwaited.delete(write);
+    announce();
   }
 
   #enqueue(scope: string, key: string): void {

@@ -215,13 +215,11 @@ export class ImCacheService {
     const json = serialize(key, value);
     const ttl = this.#ttl(options?.ttl, this.#options.ttl, 'ttl');
     this.#fillL1(key, json, ttl);
-    try {
-      const entry = encodeValue(this.#now() + ttl, json);
-      await this.#writeL2('set', key, entry, ttl + this.#defaults.grace);
-    } finally {
-      // Even after a failure: the write may have landed, and a needless drop costs one read.
-      this.#bus?.publish(GENERIC_SCOPE, key);
-    }
+    const entry = encodeValue(this.#now() + ttl, json);
+    const writing = this.#writeL2('set', key, entry, ttl + this.#defaults.grace);
+    // Announced even if the write fails: it may have landed, and a needless drop costs a read.
+    this.#bus?.publishAfter(GENERIC_SCOPE, key, writing);
+    await writing;
   }
 
   /** Removes one key or many from both levels. */
@@ -232,11 +230,11 @@ export class ImCacheService {
     if (list.length === 0) return;
 
     try {
-      await this.#l2.delete(list.map((key) => this.#prefix + key));
+      const deleting = this.#l2.delete(list.map((key) => this.#prefix + key));
+      this.#bus?.publishAfter(GENERIC_SCOPE, list, deleting);
+      await deleting;
     } catch (cause) {
       throw this.#l2Failure('delete', list.length === 1 ? list[0] : undefined, cause);
-    } finally {
-      this.#bus?.publishMany(GENERIC_SCOPE, list);
     }
   }
 
@@ -530,11 +528,12 @@ export class ImCacheService {
     const stored = this.#fillL1(key, json, ttl);
     if (writeL2) {
       const entry = encodeValue(this.#now() + ttl, json);
-      await this.#writeL2('set', key, entry, ttl + policy.grace).catch((cause) =>
-        this.#reportSwallowed('set', key, cause),
-      );
+      const writing = this.#writeL2('set', key, entry, ttl + policy.grace);
+      this.#bus?.publishAfter(GENERIC_SCOPE, key, writing);
+      await writing.catch((cause) => this.#reportSwallowed('set', key, cause));
+    } else {
+      this.#bus?.publish(GENERIC_SCOPE, key);
     }
-    this.#bus?.publish(GENERIC_SCOPE, key);
     return stored;
   }
 
