@@ -76,6 +76,11 @@ interface LoadPolicy {
   refreshAhead: number;
   lock: boolean;
   filter: ExistenceFilter | undefined;
+  /**
+   * An L2 entry found while waiting for or taking the lock spares the load only with more
+   * than this left: 0, or the refresh window for a refresh-ahead load.
+   */
+  mustOutlive: number;
 }
 
 /** Produces the value of a key on a cache miss; `undefined` or `null` means "not found". */
@@ -150,6 +155,7 @@ export class ImCacheService {
       refreshAhead: options.refreshAhead,
       lock: this.#lock !== undefined,
       filter: options.existenceFilter,
+      mustOutlive: 0,
     };
   }
 
@@ -459,7 +465,7 @@ export class ImCacheService {
   ): Promise<unknown> {
     let claim: WaitOutcome<unknown>;
     try {
-      claim = await this.#claim(key, lock);
+      claim = await this.#claim(key, lock, policy.mustOutlive);
     } catch (error) {
       // L2 failed while locking: load without the lock rather than fail the call.
       this.#reportSwallowed('lock', key, error);
@@ -482,29 +488,30 @@ export class ImCacheService {
   }
 
   /** Takes `key`'s lock, or waits for its owner's value (see {@link LoadLock}). */
-  async #claim(key: string, lock: LoadLock): Promise<WaitOutcome<unknown>> {
+  async #claim(key: string, lock: LoadLock, mustOutlive: number): Promise<WaitOutcome<unknown>> {
     let token = await lock.tryAcquire(key);
     if (token === undefined) {
       this.#stats.lockWaits++;
-      const outcome = await lock.waitForOwner(key, () => this.#peek(key));
+      const outcome = await lock.waitForOwner(key, () => this.#peek(key, mustOutlive));
       if (outcome.kind !== 'owner') return outcome;
       token = outcome.token;
     }
 
     // Another instance may have stored the value between our miss and taking the lock.
-    const found = await this.#peek(key);
+    const found = await this.#peek(key, mustOutlive);
     if (found === NOT_YET) return { kind: 'owner', token };
     await lock.release(key, token);
     return { kind: 'found', value: found };
   }
 
   /**
-   * A live entry of `key` in L2 as a caller would get it (filling L1), or {@link NOT_YET}.
-   * An absent or expired entry is not counted as a miss: the call already counted one.
+   * An entry of `key` in L2 with more than `mustOutlive` ms left, as a caller would get it
+   * (filling L1), or {@link NOT_YET}. What it skips is not counted as a miss: the call
+   * already counted one.
    */
-  async #peek(key: string): Promise<unknown> {
+  async #peek(key: string, mustOutlive: number): Promise<unknown> {
     const raw = await this.#l2Get(key);
-    if (remainingOf(raw, this.#now()) <= 0) return NOT_YET;
+    if (remainingOf(raw, this.#now()) <= mustOutlive) return NOT_YET;
     const found = this.#acceptL2(key, raw);
     return found === NEGATIVE ? undefined : found;
   }
@@ -612,12 +619,15 @@ export class ImCacheService {
       refreshAhead: fraction(options.refreshAhead, base.refreshAhead, 'refreshAhead'),
       lock: this.#lock !== undefined && (options.lock ?? base.lock),
       filter: filter === false ? undefined : (filter ?? base.filter),
+      mustOutlive: 0,
     };
   }
 
-  /** An L1 stale copy of `key` that expired at most `grace` ago. */
+  /**
+   * An L1 copy of `key` for fail-safe: one that expired at most `grace` ago, or a live one
+   * that L1 did not hand out (while coherence distrusts L1, its copies still beat an error).
+   */
   #l1Stale(key: string, grace: number): StaleCopy | undefined {
-    if (grace === 0) return undefined;
     const value = this.#l1.getStale(key, grace);
     return value === undefined ? undefined : new StaleCopy(value);
   }
@@ -664,16 +674,17 @@ export class ImCacheService {
    */
   #refresh(key: string, loader: Loader<unknown>, policy: LoadPolicy, peek: boolean): void {
     if (this.#loads.has(key)) return;
+    const window = policy.refreshAhead * policy.ttl;
     const work = async () => {
       if (peek) {
         const raw = await this.#l2Get(key);
-        if (remainingOf(raw, this.#now()) > policy.refreshAhead * policy.ttl) {
+        if (remainingOf(raw, this.#now()) > window) {
           const found = this.#acceptL2(key, raw);
           return found === NEGATIVE ? undefined : found;
         }
       }
       this.#stats.refreshes++;
-      return this.#loadOnce(key, loader, policy, true);
+      return this.#loadOnce(key, loader, { ...policy, mustOutlive: window }, true);
     };
     this.#loads.run(key, work).catch((error) => {
       this.#log.warn('refresh', `refresh-ahead of "${key}" failed: ${reason(error)}`);
