@@ -28,8 +28,12 @@ async function findRedis(): Promise<string> {
   }
 }
 
-/** Resolves true when a Redis answers PING on 127.0.0.1:`port` within 500 ms. */
-export function ping(port: number): Promise<boolean> {
+/**
+ * Resolves true when a Redis answers PING on 127.0.0.1:`port` within 500 ms. With
+ * `authRequired`, a server that answers "authentication required" counts as up too (a
+ * server started with `--requirepass`).
+ */
+export function ping(port: number, authRequired = false): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     const done = (ok: boolean) => {
@@ -39,7 +43,10 @@ export function ping(port: number): Promise<boolean> {
     socket.setTimeout(500, () => done(false));
     socket.on('error', () => done(false));
     socket.on('connect', () => socket.write('PING\r\n'));
-    socket.on('data', (data) => done(data.toString().startsWith('+PONG')));
+    socket.on('data', (data) => {
+      const reply = data.toString();
+      done(reply.startsWith('+PONG') || (authRequired && reply.startsWith('-NOAUTH')));
+    });
   });
 }
 
@@ -90,7 +97,7 @@ async function launch(port: number, extraArgs: string[]): Promise<ChildProcess> 
   children.add(child);
   const failed = once(child, 'error');
   for (let i = 0; i < 100; i++) {
-    const ok = await Promise.race([ping(port), failed.then(() => 'error' as const)]);
+    const ok = await Promise.race([ping(port, true), failed.then(() => 'error' as const)]);
     if (ok === 'error') throw new Error('redis-server could not be started');
     if (ok) return child;
     await new Promise((resolve) => setTimeout(resolve, 50));

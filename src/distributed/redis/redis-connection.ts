@@ -1,5 +1,6 @@
 import { createClient, createCluster, createSentinel } from '@keyv/redis';
 import type { ResolvedDistributedOptions } from '../../options/resolve-options';
+import { ReplyDeadlines } from './reply-deadlines';
 
 /**
  * The node-redis commands this module uses. Standalone clients, cluster clients and sentinel
@@ -27,6 +28,11 @@ export interface RedisConnection {
   topology: RedisTopology;
   /** Whether the module opened it, and so closes it on shutdown. */
   owned: boolean;
+  /**
+   * Whether every command sent through `client` already has a deadline on its reply
+   * (`commandTimeout`); when not, callers bound their own calls with {@link ReplyDeadlines}.
+   */
+  repliesBounded: boolean;
 }
 
 /**
@@ -49,6 +55,7 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       client: options.client as RedisCommands,
       topology: guessTopology(options),
       owned: false,
+      repliesBounded: false,
     };
   }
 
@@ -64,7 +71,12 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       defaults: clientOptions,
       commandOptions: { timeout: options.commandTimeout },
     } as any);
-    return { client: client as unknown as RedisCommands, topology: 'cluster', owned: true };
+    return {
+      client: client as unknown as RedisCommands,
+      topology: 'cluster',
+      owned: true,
+      repliesBounded: false,
+    };
   }
 
   if (options.sentinel) {
@@ -74,11 +86,18 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       nodeClientOptions: clientOptions,
       commandOptions: { timeout: options.commandTimeout },
     } as any);
-    return { client: client as unknown as RedisCommands, topology: 'sentinel', owned: true };
+    return {
+      client: client as unknown as RedisCommands,
+      topology: 'sentinel',
+      owned: true,
+      repliesBounded: false,
+    };
   }
 
-  const client = createClient({ url: options.url, ...clientOptions } as any);
-  return { client: client as unknown as RedisCommands, topology: 'standalone', owned: true };
+  const client = createClient({ url: options.url, ...clientOptions } as any) as RedisCommands;
+  // node-redis's `timeout` stops at the write: bound the wait for the reply as well.
+  ReplyDeadlines.install(client, options.commandTimeout);
+  return { client, topology: 'standalone', owned: true, repliesBounded: true };
 }
 
 function guessTopology(options: ResolvedDistributedOptions): RedisTopology {

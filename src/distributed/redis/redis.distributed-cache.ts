@@ -8,6 +8,7 @@ import {
   type RedisConnection,
   type RedisTopology,
 } from './redis-connection';
+import { ReplyDeadlines } from './reply-deadlines';
 import { groupBySlot } from './slots';
 
 /**
@@ -22,6 +23,8 @@ export class RedisDistributedCache implements DistributedCache {
   readonly #connection: RedisConnection;
   readonly #options: ResolvedDistributedOptions;
   readonly #logger: Pick<Logger, 'warn' | 'error' | 'log'> | undefined;
+  /** Reply deadlines of this driver's calls, when the client does not bound them itself. */
+  readonly #deadlines: ReplyDeadlines | undefined;
   #down = false;
 
   constructor(
@@ -31,6 +34,9 @@ export class RedisDistributedCache implements DistributedCache {
     this.#options = options;
     this.#logger = logger;
     this.#connection = createRedisConnection(options);
+    if (!this.#connection.repliesBounded) {
+      this.#deadlines = new ReplyDeadlines(options.commandTimeout);
+    }
     this.#watch(this.#connection.client);
   }
 
@@ -63,38 +69,38 @@ export class RedisDistributedCache implements DistributedCache {
   }
 
   get(key: string): Promise<string | null> {
-    return this.#connection.client.get(key);
+    return this.#bound(this.#connection.client.get(key));
   }
 
   getMany(keys: readonly string[]): Promise<(string | null | undefined)[]> {
     if (keys.length === 0) return Promise.resolve([]);
-    if (this.#connection.topology !== 'cluster')
-      return this.#connection.client.mGet(keys as string[]);
+    if (this.#connection.topology !== 'cluster') {
+      return this.#bound(this.#connection.client.mGet(keys as string[]));
+    }
     return this.#getManyBySlot(keys);
   }
 
   async set(key: string, value: string, ttl: number): Promise<void> {
-    await this.#connection.client.set(key, value, { expiration: { type: 'PX', value: ttl } });
+    const options = { expiration: { type: 'PX', value: ttl } };
+    await this.#bound(this.#connection.client.set(key, value, options));
   }
 
   async add(key: string, value: string, ttl: number): Promise<boolean> {
-    const reply = await this.#connection.client.set(key, value, {
-      expiration: { type: 'PX', value: ttl },
-      condition: 'NX',
-    });
+    const options = { expiration: { type: 'PX', value: ttl }, condition: 'NX' };
+    const reply = await this.#bound(this.#connection.client.set(key, value, options));
     return reply === 'OK';
   }
 
   async delete(keys: readonly string[]): Promise<number> {
     if (keys.length === 0) return 0;
     if (this.#connection.topology !== 'cluster') {
-      return this.#connection.client.unlink(keys as string[]);
+      return this.#bound(this.#connection.client.unlink(keys as string[]));
     }
     const groups = groupBySlot(keys);
-    const counts = await Promise.all(
-      groups.map((group) => this.#connection.client.unlink(group.map((i) => keys[i]))),
-    );
-    return counts.reduce((sum: number, n: number) => sum + n, 0);
+    const unlink = (group: number[]) =>
+      this.#bound<number>(this.#connection.client.unlink(group.map((i) => keys[i])));
+    const counts = await Promise.all(groups.map(unlink));
+    return counts.reduce((sum, n) => sum + n, 0);
   }
 
   async acquireLock(key: string, token: string, lease: number): Promise<boolean> {
@@ -102,10 +108,9 @@ export class RedisDistributedCache implements DistributedCache {
   }
 
   async releaseLock(key: string, token: string): Promise<boolean> {
-    const released = await this.#connection.client.eval(RELEASE_LOCK, {
-      keys: [key],
-      arguments: [token],
-    });
+    const released = await this.#bound(
+      this.#connection.client.eval(RELEASE_LOCK, { keys: [key], arguments: [token] }),
+    );
     return released === 1;
   }
 
@@ -117,11 +122,16 @@ export class RedisDistributedCache implements DistributedCache {
     const result = new Array<string | undefined>(keys.length);
     await Promise.all(
       groupBySlot(keys).map(async (group) => {
-        const values = await this.#connection.client.mGet(group.map((i) => keys[i]));
+        const values = await this.#bound(this.#connection.client.mGet(group.map((i) => keys[i])));
         for (let j = 0; j < group.length; j++) result[group[j]] = values[j] ?? undefined;
       }),
     );
     return result;
+  }
+
+  /** A reply, bounded by `commandTimeout` unless the client already bounds it. */
+  #bound<T>(reply: Promise<T>): Promise<T> {
+    return this.#deadlines === undefined ? reply : this.#deadlines.bound(reply);
   }
 
   /** Logs the first error of an outage and the recovery, not every reconnect attempt. */
