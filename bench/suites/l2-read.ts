@@ -1,0 +1,98 @@
+import { deepStrictEqual } from 'node:assert/strict';
+import { forEachLimited, onlineStatusRecord, randomIndexes, userKeys } from '../lib/data';
+import { openRawRedis } from '../lib/redis';
+import type { ResultRow } from '../lib/report';
+import { startImCache } from '../lib/subject';
+import type { SuiteContext } from '../lib/suite';
+import { compareThroughput } from '../lib/timing';
+
+export const name = 'l2-read';
+export const title = 'L2 read: ImCacheService.get with no L1';
+export const description =
+  "With the local driver 'none' every get is a Redis GET, so this isolates what the " +
+  'module adds to a Redis read: key prefixing, the entry format (expiry + JSON), counters ' +
+  'and the per-command timeout of its client. 128 requests stay in flight, as on a busy ' +
+  'gateway; the baseline is a default node-redis client doing GET + JSON.parse of the same ' +
+  'records stored as plain JSON.';
+
+const TTL = 30 * 60_000;
+const IN_FLIGHT = 128;
+const SCENARIO = `L2 read, ${IN_FLIGHT} in flight`;
+
+export async function run(context: SuiteContext): Promise<ResultRow[]> {
+  const count = context.quick ? 2_000 : 20_000;
+  const keys = userKeys(count);
+  const rawKeys = keys.map((key) => `${context.prefix}.raw:${key}`);
+  const order = randomIndexes(count);
+  const mask = order.length - 1;
+
+  const ours = await startImCache({
+    namespace: `${context.prefix}.ours`,
+    ttl: TTL,
+    local: { driver: 'none' },
+    distributed: { driver: 'redis', url: context.redisUrl },
+  });
+  const raw = await openRawRedis(context.redisUrl);
+
+  try {
+    context.log(`writing ${count} records for each subject`);
+    await forEachLimited(keys, 256, async (key, i) => {
+      const value = onlineStatusRecord(i);
+      await Promise.all([
+        ours.cache.set(key, value),
+        raw.set(rawKeys[i], JSON.stringify(value), { PX: TTL }),
+      ]);
+    });
+    const before = ours.cache.stats();
+
+    const readRaw = async (key: string): Promise<unknown> => {
+      const text = await raw.get(key);
+      return text === null ? undefined : JSON.parse(text);
+    };
+    const [mine, baseline] = await compareThroughput(
+      [
+        {
+          subject: "ImCacheService.get, local 'none'",
+          op: (i) => ours.cache.get(keys[order[i & mask]]),
+          inFlight: IN_FLIGHT,
+        },
+        {
+          subject: 'raw node-redis GET + JSON.parse',
+          op: (i) => readRaw(rawKeys[order[i & mask]]),
+          inFlight: IN_FLIGHT,
+        },
+      ],
+      context.timing,
+    );
+
+    const after = ours.cache.stats();
+    for (const i of [0, count - 1]) {
+      deepStrictEqual(await ours.cache.get(keys[i]), onlineStatusRecord(i));
+      deepStrictEqual(await readRaw(rawKeys[i]), onlineStatusRecord(i));
+    }
+
+    return [
+      {
+        scenario: SCENARIO,
+        subject: mine.subject,
+        value: mine.opsPerSec,
+        unit: 'ops/s',
+        spread: mine.spread,
+        ours: true,
+        note:
+          `${after.l2.hits - before.l2.hits} L2 hits, ${after.l2.misses - before.l2.misses} ` +
+          `L2 misses, ${after.l2.errors - before.l2.errors} L2 errors`,
+      },
+      {
+        scenario: SCENARIO,
+        subject: baseline.subject,
+        value: baseline.opsPerSec,
+        unit: 'ops/s',
+        spread: baseline.spread,
+        versus: { atLeast: 0.85 },
+      },
+    ];
+  } finally {
+    await Promise.allSettled([ours.close(), raw.close()]);
+  }
+}
