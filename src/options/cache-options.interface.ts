@@ -1,4 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls';
 import type { CoherenceOptions } from '../coherence/coherence-options';
 import type { ImRepositoryOptions } from '../im/im-options';
 import type {
@@ -69,6 +70,14 @@ export interface DistributedCacheOptions {
    * @default 'redis://127.0.0.1:6379'
    */
   url?: string;
+  /**
+   * TLS settings of a `rediss://` connection, as Node's `tls.connect()` takes them: `ca` to
+   * trust a private certificate authority, `cert` and `key` for a client certificate,
+   * `servername`. Without it, `rediss://` trusts the authorities Node trusts. Only `rediss://`
+   * connections use it: next to a `url` that is not `rediss://` it is rejected as a mistake.
+   * @default undefined
+   */
+  tls?: TlsConnectionOptions;
   /** Connect to a Redis Cluster instead of a single server. */
   cluster?: RedisClusterOptions;
   /** Connect through Redis Sentinel. */
@@ -99,7 +108,7 @@ export interface DistributedCacheOptions {
   /** For `driver: 'keyv'`: a Keyv instance or any Keyv store adapter. */
   store?: unknown;
   /**
-   * For `driver: 'memory'`: most entries held; the least recently used go first.
+   * For `driver: 'memory'`: most entries held; the oldest write goes first.
    * @default 1_000_000
    */
   maxEntries?: number;

@@ -197,6 +197,7 @@ function resolveDistributed(raw: DistributedCacheOptions): ResolvedDistributedOp
     throw new InvalidOptionError('distributed.offlineQueue', 'expected true or false');
   }
   if (driver === 'redis') checkRedisTarget(resolved);
+  if (driver === 'redis' && resolved.tls !== undefined) checkTls(resolved);
   if (driver === 'keyv' && (typeof raw.store !== 'object' || raw.store === null)) {
     throw new InvalidOptionError(
       'distributed.store',
@@ -221,6 +222,20 @@ function checkRedisTarget(options: ResolvedDistributedOptions): void {
   if (options.client === undefined) {
     options.url ??= 'redis://127.0.0.1:6379';
     checkRedisUrl(options.url, 'distributed.url');
+  }
+}
+
+function checkTls(options: ResolvedDistributedOptions): void {
+  if (typeof options.tls !== 'object' || options.tls === null) {
+    throw new InvalidOptionError('distributed.tls', "expected tls.connect() options, e.g. { ca }");
+  }
+  const url = options.cluster || options.sentinel || options.client ? undefined : options.url;
+  if (url !== undefined && !url.startsWith('rediss://')) {
+    throw new InvalidOptionError(
+      'distributed.tls',
+      `TLS settings need a rediss:// URL, but distributed.url starts with ` +
+        JSON.stringify(url.slice(0, url.indexOf(':') + 3)),
+    );
   }
 }
 

@@ -8,6 +8,7 @@ import {
 } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
+import { openRawRedis } from '../support/redis-client';
 import { startRedisServer, uniqueNamespace, type RedisServer } from '../support/redis';
 import { eventually, settleWithin } from '../support/timing';
 
@@ -163,10 +164,9 @@ describe('Redis down at start-up', () => {
 
   it('the module starts anyway, calls fail, getOrLoad loads, and it works once Redis is up', async () => {
     const logger = new MemoryLogger();
-    const started = await settleWithin(
-      start(server, { logger, distributed: { connectTimeout: 200, commandTimeout: 500 } }),
-      5000,
-    );
+    const namespace = uniqueNamespace('down-at-start');
+    const options = { namespace, logger, distributed: { connectTimeout: 200, commandTimeout: 500 } };
+    const started = await settleWithin(start(server, options), 5000);
     assert.equal(started.status, 'fulfilled', String(started.reason));
     c = started.value as TestCache;
     assert.ok(logger.lines.some((line) => /not reachable at start-up/.test(line.message)));
@@ -180,6 +180,8 @@ describe('Redis down at start-up', () => {
       return true;
     }, 10_000);
     assert.ok(back, 'the client connected once Redis came up');
-    assert.equal(await l2Of(c).client.get(`${(c.cache as any).namespace ?? ''}`), null);
+    const raw = await openRawRedis(server.url);
+    assert.match(String(await raw.get(`${namespace}:c:k`)), /^\d+\|"v"$/);
+    await raw.close();
   });
 });

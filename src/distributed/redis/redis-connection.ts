@@ -62,7 +62,12 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
   const clientOptions = {
     disableOfflineQueue: !options.offlineQueue,
     commandOptions: { timeout: options.commandTimeout },
-    socket: { connectTimeout: options.connectTimeout, reconnectStrategy: reconnectDelay },
+    socket: {
+      connectTimeout: options.connectTimeout,
+      reconnectStrategy: reconnectDelay,
+      // CA, client certificate: node-redis reads them next to the `tls` flag of rediss://.
+      ...options.tls,
+    },
   };
 
   if (options.cluster) {
