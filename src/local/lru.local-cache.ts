@@ -5,8 +5,8 @@ import type { LocalCache, LocalCacheSettings } from './local-cache.interface';
  * The default L1: `lru-cache` bounded by entry count and by bytes, with a TTL per entry.
  *
  * Expired entries are not deleted when read, so {@link getStale} can serve them during an
- * outage; they still count towards the bounds and are the first to be evicted once the
- * cache is full, so memory stays bounded.
+ * outage; they still count towards the bounds and leave in least-recently-used order like
+ * any other entry (an expired entry is not preferred for eviction), so memory stays bounded.
  */
 export class LruLocalCache implements LocalCache {
   readonly name = 'lru';
