@@ -1,5 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CacheModuleOptions, ImCacheService, PresenceChange } from '../../../src';
+import type {
+  CacheModuleOptions,
+  DistributedCacheOptions,
+  ImCacheService,
+  PresenceChange,
+} from '../../../src';
 import { startCache, type TestCache } from '../../support/app';
 import { ManualClock } from '../../support/clock';
 import { testRedisUrl, uniqueNamespace } from '../../support/redis';
@@ -66,6 +71,21 @@ async function memoryFixture(): Promise<ImFixture> {
 
 async function redisFixture(): Promise<ImFixture> {
   const url = await testRedisUrl();
+  return redisFixtureOn({ driver: 'redis', url, commandTimeout: '5s' }, async (namespace) => {
+    const raw = await openRawRedis(url);
+    await deleteKeys(raw, `${globEscape(namespace)}:*`);
+    await raw.close();
+  });
+}
+
+/**
+ * A Redis fixture on any Redis deployment (`distributed` options), calling `cleanUp` with
+ * its namespace when it closes.
+ */
+export async function redisFixtureOn(
+  distributed: DistributedCacheOptions,
+  cleanUp: (namespace: string) => Promise<void>,
+): Promise<ImFixture> {
   const namespace = uniqueNamespace('im');
   const clock = new ManualClock();
   const sessionTtl = 400;
@@ -78,7 +98,7 @@ async function redisFixture(): Promise<ImFixture> {
     async instance(extra) {
       const app = await startCache({
         namespace,
-        distributed: { driver: 'redis', url, commandTimeout: '5s' },
+        distributed,
         coherence: false,
         now: clock.now,
         im: { routeTtl: ROUTE_TTL, sessionTtl },
@@ -92,9 +112,7 @@ async function redisFixture(): Promise<ImFixture> {
     },
     async close() {
       await Promise.all(apps.map((app) => app.close()));
-      const raw = await openRawRedis(url);
-      await deleteKeys(raw, `${globEscape(namespace)}:*`);
-      await raw.close();
+      await cleanUp(namespace);
     },
   };
 }
