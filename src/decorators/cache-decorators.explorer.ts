@@ -1,9 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnApplicationShutdown,
-  type OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { RESOLVED_CACHE_OPTIONS } from '../cache.constants';
@@ -11,12 +6,7 @@ import { RateLimitedLog } from '../logging/rate-limited-log';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { ImCacheService } from '../two-level/im-cache.service';
 import { CACHE_OPERATIONS, CACHED_METHODS, type CacheOperation } from './cache-operation';
-import {
-  CACHE_BINDING,
-  originalOf,
-  wrapCachedMethod,
-  type CacheBinding,
-} from './cached-method';
+import { CACHE_BINDING, originalOf, wrapCachedMethod, type CacheBinding } from './cached-method';
 
 /**
  * Applies `@Cacheable`, `@CachePut` and `@CacheEvict` to every provider and controller of

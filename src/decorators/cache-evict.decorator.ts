@@ -1,11 +1,6 @@
 import { DecoratorKeyError } from '../errors';
 import type { CacheKey } from './cache-key';
-import {
-  checkSite,
-  compileSiteKey,
-  recordOperation,
-  type DecoratorSite,
-} from './cache-operation';
+import { checkSite, compileSiteKey, recordOperation, type DecoratorSite } from './cache-operation';
 
 /** Options of {@link CacheEvict}. */
 export interface CacheEvictOptions<A extends any[] = any[]> {

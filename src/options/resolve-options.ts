@@ -120,23 +120,13 @@ type ProtectionOptions = Pick<
 
 /** The protection groups: lock, fail-safe, loader timeouts, breaker, refresh-ahead, filter. */
 function resolveProtections(raw: CacheModuleOptions): ProtectionOptions {
-  const lock = group(raw.lock, 'lock', ['lease', 'wait', 'onTimeout']);
   const failSafe = group(raw.failSafe ?? {}, 'failSafe', ['grace', 'backoff']) || {};
   const timeout = group(raw.loaderTimeout ?? {}, 'loaderTimeout', ['soft', 'hard']) || {};
-  const breaker = group(raw.breaker, 'breaker', ['failures', 'openFor']);
-  const onTimeout = (lock || undefined)?.onTimeout ?? 'load';
-  if (onTimeout !== 'load' && onTimeout !== 'error') {
-    throw new InvalidOptionError('lock.onTimeout', `expected 'load' or 'error', got ${onTimeout}`);
-  }
   const filter = raw.existenceFilter;
   if (filter !== undefined) checkFunction(filter, 'existenceFilter');
 
   return {
-    lock: lock === false ? false : {
-      lease: positiveDuration((lock && lock.lease) ?? '10s', 'lock.lease'),
-      wait: toMilliseconds((lock && lock.wait) ?? '5s', 'lock.wait'),
-      onTimeout,
-    },
+    lock: resolveLock(raw.lock),
     failSafe: {
       grace: toMilliseconds(failSafe.grace ?? 0, 'failSafe.grace'),
       backoff: toMilliseconds(failSafe.backoff ?? '5s', 'failSafe.backoff'),
@@ -145,12 +135,34 @@ function resolveProtections(raw: CacheModuleOptions): ProtectionOptions {
       soft: toMilliseconds(timeout.soft ?? 0, 'loaderTimeout.soft'),
       hard: toMilliseconds(timeout.hard ?? 0, 'loaderTimeout.hard'),
     },
-    breaker: breaker === false ? false : {
-      failures: positiveInteger((breaker && breaker.failures) ?? 5, 'breaker.failures', 1),
-      openFor: positiveDuration((breaker && breaker.openFor) ?? '1s', 'breaker.openFor'),
-    },
+    breaker: resolveBreaker(raw.breaker),
     refreshAhead: fraction(raw.refreshAhead ?? 0, 'refreshAhead'),
     existenceFilter: filter,
+  };
+}
+
+function resolveLock(raw: CacheModuleOptions['lock']): ResolvedLockOptions | false {
+  const lock = group(raw, 'lock', ['lease', 'wait', 'onTimeout']);
+  if (lock === false) return false;
+
+  const onTimeout = lock?.onTimeout ?? 'load';
+  if (onTimeout !== 'load' && onTimeout !== 'error') {
+    throw new InvalidOptionError('lock.onTimeout', `expected 'load' or 'error', got ${onTimeout}`);
+  }
+  return {
+    lease: positiveDuration(lock?.lease ?? '10s', 'lock.lease'),
+    wait: toMilliseconds(lock?.wait ?? '5s', 'lock.wait'),
+    onTimeout,
+  };
+}
+
+function resolveBreaker(raw: CacheModuleOptions['breaker']): ResolvedCacheOptions['breaker'] {
+  const breaker = group(raw, 'breaker', ['failures', 'openFor']);
+  if (breaker === false) return false;
+
+  return {
+    failures: positiveInteger(breaker?.failures ?? 5, 'breaker.failures', 1),
+    openFor: positiveDuration(breaker?.openFor ?? '1s', 'breaker.openFor'),
   };
 }
 

@@ -27,14 +27,13 @@ describe('cache key templates', () => {
     }
 
     assert.deepEqual(parameterNames(Sample.prototype.plain), ['userId', 'chat', 'rest']);
-    assert.deepEqual(parameterNames(Sample.prototype.destructured), [
-      undefined,
-      undefined,
-      'last',
-    ]);
+    assert.deepEqual(parameterNames(Sample.prototype.destructured), [undefined, undefined, 'last']);
     assert.deepEqual(parameterNames(Sample.prototype.tricky), ['a', 'b', 'c']);
     assert.deepEqual(parameterNames(Sample.prototype.none), []);
-    assert.deepEqual(parameterNames(async (x: number, y: number) => x + y), ['x', 'y']);
+    assert.deepEqual(
+      parameterNames(async (x: number, y: number) => x + y),
+      ['x', 'y'],
+    );
   });
 
   it('fills positions, parameter names and property paths', () => {

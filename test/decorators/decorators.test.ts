@@ -177,10 +177,9 @@ describe('cache decorators on providers and controllers', () => {
     }
     assert.equal(a.profiles.find.name, 'find');
     assert.equal(a.profiles.find.length, 1);
-    assert.deepEqual(
-      Reflect.getMetadata('design:paramtypes', ProfileService.prototype, 'find'),
-      [String],
-    );
+    assert.deepEqual(Reflect.getMetadata('design:paramtypes', ProfileService.prototype, 'find'), [
+      String,
+    ]);
   });
 
   it('event handlers bound at bootstrap from the metadata call the cached method', async () => {
@@ -282,7 +281,10 @@ describe('cache decorators across applications', () => {
 
 describe('cache decorators: definition errors', () => {
   const rejects = (define: () => unknown, pattern: RegExp) =>
-    assert.throws(define, (error) => error instanceof InvalidOptionError && pattern.test(error.message));
+    assert.throws(
+      define,
+      (error) => error instanceof InvalidOptionError && pattern.test(error.message),
+    );
 
   it('rejects a static method', () => {
     rejects(() => {

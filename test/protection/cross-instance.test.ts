@@ -39,7 +39,10 @@ describe('one load across instances (real processes, real Redis)', () => {
     assert.equal(await raw.get(counter), '1', 'loader runs counted in Redis');
     const values = results.flatMap((result) => result.values);
     assert.equal(values.length, PROCESSES * CALLERS);
-    assert.deepEqual(results.flatMap((result) => result.errors), []);
+    assert.deepEqual(
+      results.flatMap((result) => result.errors),
+      [],
+    );
     const loadedBy = new Set(values.map((value) => value.loadedBy));
     assert.equal(loadedBy.size, 1, 'every caller got the one loaded value');
     const loads = results.map((result) => result.stats.loads);

@@ -79,8 +79,7 @@ for (const driver of ['memory', 'redis'] as const) {
 
       await assert.rejects(
         c.cache.getOrLoad('held', loader),
-        (error) =>
-          error instanceof LockTimeoutError && error.key === 'held' && error.waited >= 100,
+        (error) => error instanceof LockTimeoutError && error.key === 'held' && error.waited >= 100,
       );
       assert.equal(loader.calls, 0);
       assert.deepEqual(c.cache.stats().lock, { waits: 1, timeouts: 1 });
@@ -95,7 +94,10 @@ for (const driver of ['memory', 'redis'] as const) {
     });
 
     it('past lock.wait, a stale copy within grace is served first', async () => {
-      const c = await instance({ lock: { wait: 50, onTimeout: 'error' }, failSafe: { grace: '1m' } });
+      const c = await instance({
+        lock: { wait: 50, onTimeout: 'error' },
+        failSafe: { grace: '1m' },
+      });
       await c.cache.set('held-stale', 'old', { ttl: 1 });
       await new Promise((resolve) => setTimeout(resolve, 10));
       await l2.acquireLock!(lockKey('held-stale'), 'someone-else', 10_000);

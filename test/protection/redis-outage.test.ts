@@ -90,7 +90,10 @@ describe('Redis stopped while a load runs', () => {
     const graced = await value(cache.getOrLoad('graced', failing), 'grace key');
     assert.deepEqual(graced, { v: 'graced' });
     assert.deepEqual(await value(cache.get('graced-set'), 'grace get'), { v: 'graced-set' });
-    const loaded = await value(cache.getOrLoad('cold-loaded', () => 'fresh'), 'cold load');
+    const loaded = await value(
+      cache.getOrLoad('cold-loaded', () => 'fresh'),
+      'cold load',
+    );
     assert.equal(loaded, 'fresh', 'loads still work without L2');
 
     await l2Failure(cache.get('cold'), 'cold get');

@@ -99,7 +99,9 @@ describe('refresh-ahead', () => {
     );
     await flush();
     assert.equal(await c.cache.get('fragile'), 'v1');
-    assert.ok(logger.lines.some((l) => /refresh-ahead of "fragile" failed: db hiccup/.test(l.message)));
+    assert.ok(
+      logger.lines.some((l) => /refresh-ahead of "fragile" failed: db hiccup/.test(l.message)),
+    );
   });
 
   it('is off per call with refreshAhead: 0', async () => {

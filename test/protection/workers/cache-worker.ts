@@ -36,15 +36,17 @@ async function main(): Promise<void> {
     ...(config.lock === undefined ? {} : { lock: config.lock }),
   });
 
-  const loaderOf = (command: Command, hang = false) => async () => {
-    await raw.incr(command.counter);
-    if (hang) {
-      send({ event: 'loading' });
-      await new Promise(() => undefined);
-    }
-    await sleep(command.delay ?? 0);
-    return { loadedBy: label };
-  };
+  const loaderOf =
+    (command: Command, hang = false) =>
+    async () => {
+      await raw.incr(command.counter);
+      if (hang) {
+        send({ event: 'loading' });
+        await new Promise(() => undefined);
+      }
+      await sleep(command.delay ?? 0);
+      return { loadedBy: label };
+    };
 
   const handle = async (command: Command) => {
     if (command.cmd === 'exit') {
