@@ -178,7 +178,17 @@ function registerAddAndDelete(cache: CacheRef, key: KeyOf): void {
 }
 
 function registerOddInput(cache: CacheRef, key: KeyOf): void {
-  const oddKeys = ['用户:42', '*', '?[a-z]', 'a b\tc', '{tag}x', '..', '../..', '🙂', 'x'.repeat(300)];
+  const oddKeys = [
+    '用户:42',
+    '*',
+    '?[a-z]',
+    'a b\tc',
+    '{tag}x',
+    '..',
+    '../..',
+    '🙂',
+    'x'.repeat(300),
+  ];
   const oddValues = [
     '',
     '1|!',
@@ -196,12 +206,16 @@ function registerOddInput(cache: CacheRef, key: KeyOf): void {
       assert.equal(await cache().get(key(name)), `v${i}`, name);
     }
     const many = await cache().getMany(oddKeys.map(key));
-    assert.deepEqual(many, oddKeys.map((_, i) => `v${i}`));
+    assert.deepEqual(
+      many,
+      oddKeys.map((_, i) => `v${i}`),
+    );
     assert.equal(await cache().delete(oddKeys.map(key)), oddKeys.length);
   });
 
   it('returns stored strings byte for byte, whatever they look like', async () => {
-    for (const [i, value] of oddValues.entries()) await cache().set(key(`val${i}`), value, LONG_TTL);
+    for (const [i, value] of oddValues.entries())
+      await cache().set(key(`val${i}`), value, LONG_TTL);
 
     for (const [i, value] of oddValues.entries()) {
       assert.equal(await cache().get(key(`val${i}`)), value, JSON.stringify(value));

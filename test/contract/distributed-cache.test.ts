@@ -6,7 +6,13 @@ import { MemoryDistributedCache } from '../../src/distributed/memory.distributed
 import { NoneDistributedCache } from '../../src/distributed/none.distributed-cache';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { resolveOptions } from '../../src/options/resolve-options';
-import { deleteKeys, globEscape, openRawRedis, scanKeys, type RawRedis } from '../support/redis-client';
+import {
+  deleteKeys,
+  globEscape,
+  openRawRedis,
+  scanKeys,
+  type RawRedis,
+} from '../support/redis-client';
 import { testRedisUrl, uniqueNamespace } from '../support/redis';
 import { distributedCacheContract } from './distributed-cache.contract';
 
@@ -55,9 +61,13 @@ distributedCacheContract('keyv with a bare Map store', async () => ({
   prefix: 'map:',
 }));
 
-distributedCacheContract('none', async () => ({ cache: new NoneDistributedCache(), prefix: 'n:' }), {
-  storesNothing: true,
-});
+distributedCacheContract(
+  'none',
+  async () => ({ cache: new NoneDistributedCache(), prefix: 'n:' }),
+  {
+    storesNothing: true,
+  },
+);
 
 describe('redis driver specifics', () => {
   it('writes plain keys with a real Redis expiry, and close() closes its connection', async () => {

@@ -47,7 +47,10 @@ export function localCacheContract(
     }
 
     registerBasics(() => make());
-    registerTtl(() => make(), () => clock);
+    registerTtl(
+      () => make(),
+      () => clock,
+    );
     registerBounds(make);
   });
 }
@@ -212,7 +215,10 @@ function registerBounds(make: (overrides?: Partial<LocalCacheSettings>) => Local
 
     assert.equal(cache.size, 3);
     assert.equal(cache.get('b'), undefined);
-    assert.deepEqual(['a', 'c', 'd'].map((key) => cache.get(key)), [1, 3, 4]);
+    assert.deepEqual(
+      ['a', 'c', 'd'].map((key) => cache.get(key)),
+      [1, 3, 4],
+    );
   });
 
   it('holds at most maxBytes, evicting the least recently used', () => {

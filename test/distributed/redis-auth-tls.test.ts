@@ -44,16 +44,29 @@ describe('Redis URL with user, password and database', () => {
 
   before(async () => {
     server = await startRedisServer([
-      '--requirepass', ADMIN_PASSWORD,
-      '--user', 'alice', 'on', '>secret', '~*', '&*', '+@all',
-      '--user', 'bob', 'on', `>${ODD_PASSWORD}`, '~*', '&*', '+@all',
+      '--requirepass',
+      ADMIN_PASSWORD,
+      '--user',
+      'alice',
+      'on',
+      '>secret',
+      '~*',
+      '&*',
+      '+@all',
+      '--user',
+      'bob',
+      'on',
+      `>${ODD_PASSWORD}`,
+      '~*',
+      '&*',
+      '+@all',
     ]);
     port = server.port;
   });
 
   after(() => server.stop());
 
-  it('authenticates as the URL\'s user and writes to the URL\'s database', async () => {
+  it("authenticates as the URL's user and writes to the URL's database", async () => {
     const key = await writeThrough(`redis://alice:secret@127.0.0.1:${port}/3`);
 
     const db3 = await openRawRedis(`redis://:${ADMIN_PASSWORD}@127.0.0.1:${port}/3`);
@@ -91,7 +104,7 @@ describe('Redis URL with user, password and database', () => {
     }
   });
 
-  it('with a wrong password it starts, fails calls with DistributedCacheError and closes', async () => {
+  it('with a wrong password it starts, fails calls (DistributedCacheError), closes', async () => {
     const logger = new MemoryLogger();
     const started = await settleWithin(
       startCache({
@@ -105,7 +118,10 @@ describe('Redis URL with user, password and database', () => {
 
     const call = await settleWithin(c.cache.get('k'), 2000);
     assert.ok(call.reason instanceof DistributedCacheError, String(call.reason));
-    assert.ok(logger.lines.some((line) => line.level === 'error'), 'the failure was logged');
+    assert.ok(
+      logger.lines.some((line) => line.level === 'error'),
+      'the failure was logged',
+    );
     assert.ok(!logger.lines.some((line) => line.message.includes('wrong')), 'no password in logs');
     assert.equal((await settleWithin(c.close(), 5000)).status, 'fulfilled');
   });
@@ -127,13 +143,50 @@ function makeCertificates(dir: string): { ca: string; cert: string; key: string 
   const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
   writeFileSync(path('san.ext'), 'subjectAltName=IP:127.0.0.1,DNS:localhost\n');
 
-  openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca',
-    '-keyout', path('ca.key'), '-out', path('ca.crt'));
-  openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=localhost',
-    '-keyout', path('server.key'), '-out', path('server.csr'));
-  openssl('x509', '-req', '-days', '1', '-in', path('server.csr'), '-CA', path('ca.crt'),
-    '-CAkey', path('ca.key'), '-CAcreateserial', '-extfile', path('san.ext'),
-    '-out', path('server.crt'));
+  openssl(
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=test-ca',
+    '-keyout',
+    path('ca.key'),
+    '-out',
+    path('ca.crt'),
+  );
+  openssl(
+    'req',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-subj',
+    '/CN=localhost',
+    '-keyout',
+    path('server.key'),
+    '-out',
+    path('server.csr'),
+  );
+  openssl(
+    'x509',
+    '-req',
+    '-days',
+    '1',
+    '-in',
+    path('server.csr'),
+    '-CA',
+    path('ca.crt'),
+    '-CAkey',
+    path('ca.key'),
+    '-CAcreateserial',
+    '-extfile',
+    path('san.ext'),
+    '-out',
+    path('server.crt'),
+  );
   return { ca: path('ca.crt'), cert: path('server.crt'), key: path('server.key') };
 }
 
@@ -152,11 +205,16 @@ describe('rediss:// (TLS)', () => {
     const tlsPort = await freePort();
     try {
       server = await startRedisServer([
-        '--tls-port', String(tlsPort),
-        '--tls-cert-file', files.cert,
-        '--tls-key-file', files.key,
-        '--tls-ca-cert-file', files.ca,
-        '--tls-auth-clients', 'no',
+        '--tls-port',
+        String(tlsPort),
+        '--tls-cert-file',
+        files.cert,
+        '--tls-key-file',
+        files.key,
+        '--tls-ca-cert-file',
+        files.ca,
+        '--tls-auth-clients',
+        'no',
       ]);
       tlsUrl = `rediss://127.0.0.1:${tlsPort}/1`;
     } catch (error) {
@@ -189,7 +247,7 @@ describe('rediss:// (TLS)', () => {
     }
   });
 
-  it('refuses an untrusted certificate: calls fail with DistributedCacheError, no hang', async (t) => {
+  it('refuses an untrusted certificate: calls fail (DistributedCacheError), no hang', async (t) => {
     if (skip) return t.skip(skip);
     const logger = new MemoryLogger();
     const started = await startCache({
@@ -199,7 +257,10 @@ describe('rediss:// (TLS)', () => {
 
     const call = await settleWithin(started.cache.get('k'), 2000);
     assert.ok(call.reason instanceof DistributedCacheError, String(call.reason));
-    assert.ok(logger.lines.some((line) => /certificate/i.test(line.message)), 'reason logged');
+    assert.ok(
+      logger.lines.some((line) => /certificate/i.test(line.message)),
+      'reason logged',
+    );
     await started.close();
   });
 

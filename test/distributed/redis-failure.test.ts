@@ -1,11 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
-import {
-  DISTRIBUTED_CACHE,
-  DistributedCacheError,
-  type CacheModuleOptions,
-} from '../../src';
+import { DISTRIBUTED_CACHE, DistributedCacheError, type CacheModuleOptions } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { openRawRedis } from '../support/redis-client';
@@ -67,7 +63,7 @@ describe('Redis paused (SIGSTOP): commands time out', () => {
     await server.stop();
   });
 
-  it('get, set, getMany and delete reject with DistributedCacheError instead of hanging', async () => {
+  it('get, set, getMany and delete reject with DistributedCacheError, no hang', async () => {
     await c.cache.set('before', 'kept');
     server.pause();
     try {
@@ -85,7 +81,10 @@ describe('Redis paused (SIGSTOP): commands time out', () => {
     const errorsBefore = c.cache.stats().l2.errors;
     server.pause();
     try {
-      const settled = await settleWithin(c.cache.getOrLoad('load-while-paused', () => 'loaded'), 5000);
+      const settled = await settleWithin(
+        c.cache.getOrLoad('load-while-paused', () => 'loaded'),
+        5000,
+      );
 
       assert.equal(settled.status, 'fulfilled', String(settled.reason));
       assert.equal(settled.value, 'loaded');
@@ -132,7 +131,10 @@ describe('Redis stopped: calls fail fast', () => {
     await assertL2Failure(c.cache.set('k2', 1), bound);
     await assertL2Failure(c.cache.getMany(['x', 'y']), bound);
     await assertL2Failure(c.cache.delete(['x']), bound);
-    const loaded = await settleWithin(c.cache.getOrLoad('load-while-down', () => 42), bound);
+    const loaded = await settleWithin(
+      c.cache.getOrLoad('load-while-down', () => 42),
+      bound,
+    );
     assert.equal(loaded.value, 42);
     assert.ok(c.cache.stats().l2.errors >= 5);
   });
@@ -162,10 +164,14 @@ describe('Redis down at start-up', () => {
     await server.stop();
   });
 
-  it('the module starts anyway, calls fail, getOrLoad loads, and it works once Redis is up', async () => {
+  it('starts anyway, calls fail, getOrLoad loads, and it works once Redis is up', async () => {
     const logger = new MemoryLogger();
     const namespace = uniqueNamespace('down-at-start');
-    const options = { namespace, logger, distributed: { connectTimeout: 200, commandTimeout: 500 } };
+    const options = {
+      namespace,
+      logger,
+      distributed: { connectTimeout: 200, commandTimeout: 500 },
+    };
     const started = await settleWithin(start(server, options), 5000);
     assert.equal(started.status, 'fulfilled', String(started.reason));
     c = started.value as TestCache;

@@ -3,10 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DistributedCacheError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
-import {
-  ReplyDeadlines,
-  ReplyTimeoutError,
-} from '../../src/distributed/redis/reply-deadlines';
+import { ReplyDeadlines, ReplyTimeoutError } from '../../src/distributed/redis/reply-deadlines';
 import { resolveOptions } from '../../src/options/resolve-options';
 import { openRawRedis, type RawRedis } from '../support/redis-client';
 import { startRedisServer, type RedisServer } from '../support/redis';

@@ -176,7 +176,7 @@ describe('CacheModule registration', () => {
 
 describe('CacheModule driver tokens', () => {
   // L1 is checked by name: with Redis, the module may wrap it (coherence) under the same name.
-  const cases: [string, () => CacheModuleOptions, string, Function][] = [
+  const cases: [string, () => CacheModuleOptions, string, new (...args: never[]) => unknown][] = [
     ['defaults', () => ({}), 'lru', MemoryDistributedCache],
     ['a url alone', () => ({ distributed: { url } }), 'lru', RedisDistributedCache],
     [
@@ -210,7 +210,7 @@ describe('CacheModule driver tokens', () => {
     });
   }
 
-  it("'keyv' with a KeyvRedis store writes to Redis and closes the store on app.close()", async () => {
+  it("'keyv' with a KeyvRedis store writes to Redis and app.close() closes the store", async () => {
     const ns = namespace('keyv');
     const store = new KeyvRedis(url);
     const app = await compile([
@@ -339,7 +339,7 @@ describe('CacheModule custom drivers', () => {
     assert.equal(l2.closed, true, 'a driver the module built is closed by it');
   });
 
-  it('takes custom L1 and L2 instances, and leaves the caller\'s L2 open', async () => {
+  it("takes custom L1 and L2 instances, and leaves the caller's L2 open", async () => {
     const l1 = new MapLocalCache({ maxEntries: 10, now: Date.now });
     const l2 = new MapDistributedCache();
     const app = await compile(

@@ -65,7 +65,11 @@ describe('CacheModule lifecycle', () => {
   it('app.close() closes the Redis connection the module opened', async () => {
     const namespace = uniqueNamespace('life');
     namespaces.push(namespace);
-    const started = await startCache({ namespace, distributed: { url }, logger: new MemoryLogger() });
+    const started = await startCache({
+      namespace,
+      distributed: { url },
+      logger: new MemoryLogger(),
+    });
     const l2 = started.app.get(DISTRIBUTED_CACHE) as RedisDistributedCache;
     await started.app.get(ImCacheService).set('k', 1);
     assert.equal(l2.client.isOpen, true);

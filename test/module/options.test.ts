@@ -80,7 +80,11 @@ const CASES: BadCase[] = [
     option: 'local.maxEntries',
     says: />= 1/,
   },
-  { name: 'a fractional maxEntries', options: { local: { maxEntries: 1.5 } }, option: 'local.maxEntries' },
+  {
+    name: 'a fractional maxEntries',
+    options: { local: { maxEntries: 1.5 } },
+    option: 'local.maxEntries',
+  },
   { name: 'a negative maxBytes', options: { local: { maxBytes: -1 } }, option: 'local.maxBytes' },
   { name: 'jitter 1.5', options: { jitter: 1.5 }, option: 'jitter', says: /fraction/ },
   { name: 'a negative jitter', options: { jitter: -0.1 }, option: 'jitter' },

@@ -45,7 +45,7 @@ for (const combo of COMBOS) {
       await c.close();
     });
 
-    it(`calls the loader once for ${CALLERS} concurrent callers, who share its result`, async () => {
+    it(`calls the loader once for ${CALLERS} concurrent callers sharing its result`, async () => {
       const { loader, open } = gatedLoader(() => ({ id: 'u1', devices: ['ios', 'web'] }));
 
       const pending = Array.from({ length: CALLERS }, () => c.cache.getOrLoad('sf:ok', loader));
@@ -107,7 +107,10 @@ for (const combo of COMBOS) {
       assert.equal(loader.calls, 0);
     });
 
-    for (const [name, nothing] of [['undefined', undefined], ['null', null]] as const) {
+    for (const [name, nothing] of [
+      ['undefined', undefined],
+      ['null', null],
+    ] as const) {
       it(`a loader returning ${name} leaves a negative entry for negativeTtl`, async () => {
         const key = `neg:${name}`;
         const first = counting(() => nothing);

@@ -24,7 +24,7 @@ for (const combo of COMBOS) {
       await a.close();
     });
 
-    it('two namespaces on one L2 do not see or delete each other\'s keys', async () => {
+    it("two namespaces on one L2 do not see or delete each other's keys", async () => {
       await a.cache.set('shared-name', 'from a');
       assert.equal(await b.cache.get('shared-name'), undefined);
 
@@ -43,11 +43,14 @@ for (const combo of COMBOS) {
         a.l1.delete(key);
         assert.equal(await a.cache.get(key), i, key);
         assert.equal(await b.cache.get(key), undefined, key);
-        assert.equal(await a.l2.get(a.l2Key(key)) !== undefined, true, key);
+        assert.equal((await a.l2.get(a.l2Key(key))) !== undefined, true, key);
       }
       await b.cache.delete(ODD_KEYS);
       a.l1.clear();
-      assert.deepEqual(await a.cache.getMany(ODD_KEYS), ODD_KEYS.map((_, i) => i));
+      assert.deepEqual(
+        await a.cache.getMany(ODD_KEYS),
+        ODD_KEYS.map((_, i) => i),
+      );
 
       await a.cache.delete(['*', '..']);
       assert.deepEqual(await a.cache.getMany(['*', '..', '?']), [undefined, undefined, 1]);

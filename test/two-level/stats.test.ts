@@ -45,13 +45,16 @@ for (const combo of COMBOS) {
       const { l1, l2, loads, loadErrors, negativeHits, errors } = c.cache.stats();
       const { skipped, ...l2Counts } = l2;
       assert.equal(skipped, 0);
-      assert.deepEqual({ l1, l2: l2Counts, loads, loadErrors, negativeHits, errors }, {
-        ...expected,
-        loads: 2,
-        loadErrors: 1,
-        negativeHits: 1,
-        errors: 1,
-      });
+      assert.deepEqual(
+        { l1, l2: l2Counts, loads, loadErrors, negativeHits, errors },
+        {
+          ...expected,
+          loads: 2,
+          loadErrors: 1,
+          negativeHits: 1,
+          errors: 1,
+        },
+      );
     });
 
     it('returns a snapshot, not live counters', async () => {

@@ -78,7 +78,10 @@ for (const combo of COMBOS) {
 
     if (combo.local === 'lru') {
       it('spreads the L1 lifetimes the same way', () => {
-        assertSpread(KEYS.map((key) => c.l1.remainingTtl(key)), TTL);
+        assertSpread(
+          KEYS.map((key) => c.l1.remainingTtl(key)),
+          TTL,
+        );
       });
     }
 

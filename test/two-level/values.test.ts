@@ -15,7 +15,13 @@ const JSON_VALUES: [string, unknown][] = [
   ['unicode', '用户 🙂 é \u0000 \u2028 "quoted" \\ |!'],
   ['empty array', []],
   ['empty object', {}],
-  ['nested arrays', [[1, [2, [3, []]]], ['a', null, false, 0]]],
+  [
+    'nested arrays',
+    [
+      [1, [2, [3, []]]],
+      ['a', null, false, 0],
+    ],
+  ],
   ['nested objects', { a: { b: { c: [1, 'x', null, { d: '' }] } }, 'key with space': 0 }],
   ['entry-like string', '1700000000000|!'],
 ];
@@ -86,7 +92,10 @@ for (const combo of COMBOS) {
     }
 
     it('rejects a loader result that is not JSON data with InvalidValueError', async () => {
-      await assert.rejects(cache.getOrLoad('bad-loaded', () => 5n as never), InvalidValueError);
+      await assert.rejects(
+        cache.getOrLoad('bad-loaded', () => 5n as never),
+        InvalidValueError,
+      );
       await assert.rejects(cache.getOrLoad('bad-loaded', 'nope' as never), InvalidValueError);
     });
 
@@ -142,7 +151,7 @@ for (const combo of COMBOS) {
       assert.deepEqual(await cache.get('frozen-loaded'), { list: [1] });
     });
 
-    it('does not freeze or keep the caller\'s own object', async () => {
+    it("does not freeze or keep the caller's own object", async () => {
       const mine = { profile: { name: 'ann' }, tags: ['a'] };
       await cache.set('mine', mine);
 
