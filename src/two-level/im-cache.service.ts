@@ -481,10 +481,13 @@ export class ImCacheService {
     try {
       return await this.#load(key, loader, policy, true);
     } finally {
-      lock
-        .release(key, claim.token)
-        .catch((cause) => this.#reportSwallowed('releaseLock', key, cause));
+      this.#release(lock, key, claim.token);
     }
+  }
+
+  /** Releases a lock without waiting; a failure is logged (the lease ends it anyway). */
+  #release(lock: LoadLock, key: string, token: string): void {
+    lock.release(key, token).catch((cause) => this.#reportSwallowed('releaseLock', key, cause));
   }
 
   /** Takes `key`'s lock, or waits for its owner's value (see {@link LoadLock}). */
@@ -498,9 +501,15 @@ export class ImCacheService {
     }
 
     // Another instance may have stored the value between our miss and taking the lock.
-    const found = await this.#peek(key, mustOutlive);
+    let found: unknown;
+    try {
+      found = await this.#peek(key, mustOutlive);
+    } catch (error) {
+      this.#release(lock, key, token);
+      throw error;
+    }
     if (found === NOT_YET) return { kind: 'owner', token };
-    await lock.release(key, token);
+    this.#release(lock, key, token);
     return { kind: 'found', value: found };
   }
 
