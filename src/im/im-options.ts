@@ -26,9 +26,11 @@ export interface ImRepositoryOptions {
    */
   sessionTtl?: Duration;
   /**
-   * How long a user's read cursors are kept after their last forward move. 0 keeps them
-   * until deleted by other means (Redis eviction, a flush).
-   * @default '30d'
+   * How long a user's read cursors are kept after their last forward move; 0 keeps them
+   * for good. The repository is then their only store, so the default keeps them: set a
+   * lifetime only when a database holds the truth and this is its cache. A lifetime costs
+   * one more Redis step per forward move (a `PEXPIRE`).
+   * @default 0
    */
   cursorTtl?: Duration;
 }
@@ -73,7 +75,7 @@ export function resolveImOptions(raw: ImRepositoryOptions | boolean | undefined)
     routeTtl: lease(given.routeTtl ?? '60s', 'im.routeTtl'),
     lastSeenTtl: lease(given.lastSeenTtl ?? '7d', 'im.lastSeenTtl'),
     sessionTtl: lease(given.sessionTtl ?? '30s', 'im.sessionTtl'),
-    cursorTtl: toMilliseconds(given.cursorTtl ?? '30d', 'im.cursorTtl'),
+    cursorTtl: toMilliseconds(given.cursorTtl ?? 0, 'im.cursorTtl'),
   };
 }
 

@@ -1,5 +1,8 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type Provider } from '@nestjs/common';
 import { DISTRIBUTED_CACHE_HANDLE, RESOLVED_CACHE_OPTIONS } from '../cache.constants';
+import { INVALIDATION_BUS } from '../coherence/coherence.constants';
+import { withCoherentRoutes } from '../coherence/coherent-route-store';
+import type { InvalidationBus } from '../coherence/invalidation-bus';
 import type { DistributedCacheHandle } from '../distributed/create-distributed-cache';
 import type { DistributedCache } from '../distributed/distributed-cache.interface';
 import { RepositoriesDisabledError, UnsupportedDriverError } from '../errors';
@@ -67,9 +70,13 @@ export const IM_REPOSITORIES = [
 export const imProviders: Provider[] = [
   {
     provide: IM_STORAGE,
-    inject: [RESOLVED_CACHE_OPTIONS, DISTRIBUTED_CACHE_HANDLE],
-    useFactory: (options: ResolvedCacheOptions, l2: DistributedCacheHandle) =>
-      openImStorage(options, l2.cache),
+    inject: [RESOLVED_CACHE_OPTIONS, DISTRIBUTED_CACHE_HANDLE, INVALIDATION_BUS],
+    // Routes and online status are read through a coherent L1 when the bus is on.
+    useFactory: (
+      options: ResolvedCacheOptions,
+      l2: DistributedCacheHandle,
+      bus: InvalidationBus | null,
+    ) => withCoherentRoutes(openImStorage(options, l2.cache), bus, options),
   },
   ...IM_REPOSITORIES,
   ImStorageLifecycle,

@@ -76,7 +76,7 @@ describe('IM repositories on Redis: storage', () => {
 
     const { cache: keep, ns: keepNs } = await instance({ cursorTtl: 0 });
     await keep.readCursors.markRead({ userId: 'u1', chat: 'single', conversationId: 'p', messageId: 5 });
-    assert.equal(await raw.pTTL(`${keepNs}:im:r:{u1}`), -1, 'cursorTtl 0: kept');
+    assert.equal(await raw.pTTL(`${keepNs}:im:r:{u1}`), -1, 'cursorTtl 0 (the default): kept');
   });
 
   it('lets real leases of tens of milliseconds run out', async () => {

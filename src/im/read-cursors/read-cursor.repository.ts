@@ -2,7 +2,12 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVED_CACHE_OPTIONS } from '../../cache.constants';
 import type { ResolvedCacheOptions } from '../../options/resolve-options';
 import { checkArray, checkId, checkObject, checkOneOf } from '../ids';
-import { IM_STORAGE, ImStorageHandle, storageStep } from '../store/im-storage.handle';
+import {
+  IM_STORAGE,
+  ImStorageHandle,
+  storageFailure,
+  storageStep,
+} from '../store/im-storage.handle';
 import { normalizeMessageId, type MessageId } from './message-id';
 import type { ReadCursorStore } from './read-cursor.store';
 
@@ -59,15 +64,22 @@ export class ReadCursorRepository {
    * @throws InvalidMessageIdError when the ID is not an integer from 0 to 2^64 - 1
    * @throws InvalidArgumentError when another argument is malformed
    */
-  async markRead(input: MarkReadInput): Promise<string> {
-    const given = checkObject(input, 'input');
-    const userId = checkId(given.userId, 'input.userId');
-    const field = fieldOf(given, 'input');
-    const messageId = normalizeMessageId(given.messageId);
-    const store = this.#store();
-    return storageStep('readCursors.markRead', `user "${userId}"`, () =>
-      store.markRead(userId, field, messageId, this.#now()),
-    );
+  markRead(input: MarkReadInput): Promise<string> {
+    // The hot path of read receipts: no async wrapper, one promise from the store.
+    let userId: string;
+    let stored: Promise<string>;
+    try {
+      const given = checkObject(input, 'input');
+      userId = checkId(given.userId, 'input.userId');
+      const field = fieldOf(given, 'input');
+      const messageId = normalizeMessageId(given.messageId);
+      stored = this.#store().markRead(userId, field, messageId, this.#now());
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return stored.catch((cause) => {
+      throw storageFailure('readCursors.markRead', `user "${userId}"`, cause);
+    });
   }
 
   /** The cursor of one conversation, or `null` when nothing was marked read. */

@@ -39,8 +39,13 @@ export async function storageStep<T>(
   try {
     return await step();
   } catch (cause) {
-    if (cause instanceof ImCacheError) throw cause;
-    const what = subject === undefined ? operation : `${operation} (${subject})`;
-    throw new DistributedCacheError(what, undefined, { cause });
+    throw storageFailure(operation, subject, cause);
   }
+}
+
+/** The error a failed storage step is reported with (see {@link storageStep}). */
+export function storageFailure(operation: string, subject: string | undefined, cause: unknown) {
+  if (cause instanceof ImCacheError) return cause;
+  const what = subject === undefined ? operation : `${operation} (${subject})`;
+  return new DistributedCacheError(what, undefined, { cause });
 }
