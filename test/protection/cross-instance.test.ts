@@ -51,7 +51,7 @@ describe('one load across instances (real processes, real Redis)', () => {
   });
 
   it('a lock owner that crashes mid-load delays the others by at most the lease', async () => {
-    const lock = { lease: '800ms', wait: '10s' };
+    const lock = { lease: '2s', wait: '10s' };
     const owner = await WorkerProcess.start({ redisUrl, namespace, lock });
     const other = await WorkerProcess.start({ redisUrl, namespace, lock });
     workers.push(owner, other);
