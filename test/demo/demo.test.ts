@@ -5,6 +5,11 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../../demo/app.module';
 
+interface DemoStats {
+  databaseReads: number;
+  cache: { l1: { hits: number }; negativeHits: number };
+}
+
 describe('demo application (embedded memory L2)', () => {
   let app: INestApplication;
   let base: string;
@@ -24,7 +29,7 @@ describe('demo application (embedded memory L2)', () => {
     assert.equal(first.status, 200);
     assert.deepEqual(await second.json(), await first.json());
 
-    const stats = await (await fetch(`${base}/profiles`)).json();
+    const stats = (await (await fetch(`${base}/profiles`)).json()) as DemoStats;
     assert.equal(stats.databaseReads, 1);
     assert.equal(stats.cache.l1.hits, 1);
   });
@@ -32,7 +37,7 @@ describe('demo application (embedded memory L2)', () => {
   it('answers 404 for a missing profile and caches the miss', async () => {
     assert.equal((await fetch(`${base}/profiles/nobody`)).status, 404);
     assert.equal((await fetch(`${base}/profiles/nobody`)).status, 404);
-    const stats = await (await fetch(`${base}/profiles`)).json();
+    const stats = (await (await fetch(`${base}/profiles`)).json()) as DemoStats;
     assert.equal(stats.databaseReads, 2);
     assert.ok(stats.cache.negativeHits >= 1);
   });
@@ -45,7 +50,7 @@ describe('demo application (embedded memory L2)', () => {
       body: JSON.stringify({ nickname: 'renamed' }),
     });
     assert.equal(put.status, 200);
-    const read = await (await fetch(`${base}/profiles/u8`)).json();
+    const read = (await (await fetch(`${base}/profiles/u8`)).json()) as { nickname: string };
     assert.equal(read.nickname, 'renamed');
   });
 });
