@@ -57,7 +57,9 @@ export class ImDemoController {
   ) {}
 
   @Post('connect')
-  connect(@Body() body: { userId: string; deviceId: string; serverId?: string; connectionId?: string }) {
+  connect(
+    @Body() body: { userId: string; deviceId: string; serverId?: string; connectionId?: string },
+  ) {
     const route = {
       userId: body?.userId,
       deviceId: body?.deviceId,
@@ -120,7 +122,12 @@ export class ImDemoController {
   @Post('calls')
   startCall(
     @Body()
-    body: { sessionId?: string; initiatorId: string; participantIds: string[]; media: 'audio' | 'video' },
+    body: {
+      sessionId?: string;
+      initiatorId: string;
+      participantIds: string[];
+      media: 'audio' | 'video';
+    },
   ) {
     return http(() => this.calls.start({ ...body, sessionId: body?.sessionId ?? randomUUID() }));
   }
@@ -161,7 +168,10 @@ export class ImDemoController {
 
 /** `a,b,c` as a list, without empty entries. */
 function list(text: string): string[] {
-  return String(text).split(',').map((item) => item.trim()).filter(Boolean);
+  return String(text)
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** Runs a repository call, answering its typed errors with the matching HTTP status. */

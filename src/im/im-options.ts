@@ -58,7 +58,9 @@ const KEYS = new Set(['routeTtl', 'lastSeenTtl', 'sessionTtl', 'cursorTtl']);
  *
  * @throws InvalidOptionError naming the option at fault
  */
-export function resolveImOptions(raw: ImRepositoryOptions | boolean | undefined): ResolvedImOptions {
+export function resolveImOptions(
+  raw: ImRepositoryOptions | boolean | undefined,
+): ResolvedImOptions {
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
   if (raw !== undefined && typeof raw !== 'boolean' && !isObject) {
     throw new InvalidOptionError('im', 'expected false, true or an options object');
@@ -66,7 +68,10 @@ export function resolveImOptions(raw: ImRepositoryOptions | boolean | undefined)
   const given: ImRepositoryOptions = isObject ? raw : {};
   for (const key of Object.keys(given)) {
     if (!KEYS.has(key)) {
-      throw new InvalidOptionError(`im.${key}`, `unknown option; valid ones are ${[...KEYS].join(', ')}`);
+      throw new InvalidOptionError(
+        `im.${key}`,
+        `unknown option; valid ones are ${[...KEYS].join(', ')}`,
+      );
     }
   }
 

@@ -23,10 +23,16 @@ import { VideoSessionRepository } from './video/video-session.repository';
  * - `im` omitted: on when the driver serves them (`redis`, `memory`); otherwise the module
  *   starts and repository calls fail with `UnsupportedDriverError`.
  */
-export function openImStorage(options: ResolvedCacheOptions, l2: DistributedCache): ImStorageHandle {
+export function openImStorage(
+  options: ResolvedCacheOptions,
+  l2: DistributedCache,
+): ImStorageHandle {
   const { im } = options;
   if (im.enabled === false) {
-    return new ImStorageHandle(undefined, (repository) => new RepositoriesDisabledError(repository));
+    return new ImStorageHandle(
+      undefined,
+      (repository) => new RepositoriesDisabledError(repository),
+    );
   }
 
   const storage = createImStorage(l2, {

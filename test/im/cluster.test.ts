@@ -44,7 +44,9 @@ describe('IM repositories on a Redis Cluster', () => {
       const cache = await f.instance();
       const users = Array.from({ length: 60 }, (_, i) => `user-${i}`);
       await Promise.all(
-        users.map((u) => cache.routes.bind({ userId: u, deviceId: 'd', serverId: 'gw', connectionId: u })),
+        users.map((u) =>
+          cache.routes.bind({ userId: u, deviceId: 'd', serverId: 'gw', connectionId: u }),
+        ),
       );
       for (const node of cluster.nodes) {
         const raw = await openRawRedis(node);

@@ -39,7 +39,8 @@ class Worker {
   /** Resolves once the worker heard a change of `userId`. */
   heard(userId: string): Promise<void> {
     return new Promise((resolve) => {
-      const check = () => (this.changes.some((c) => c.userId === userId) ? resolve() : setTimeout(check, 10));
+      const check = () =>
+        this.changes.some((c) => c.userId === userId) ? resolve() : setTimeout(check, 10);
       check();
     });
   }
@@ -120,8 +121,15 @@ describe('presence changes across processes', () => {
     await settle();
 
     const summary = (changes: PresenceChange[]) =>
-      changes.filter((c) => c.userId === 'u1' || c.userId === 'u2').map((c) => `${c.type}:${c.userId}:${c.status}`);
-    const expected = ['online:u1:online', 'status:u1:busy', 'online:u2:online', 'offline:u1:offline'];
+      changes
+        .filter((c) => c.userId === 'u1' || c.userId === 'u2')
+        .map((c) => `${c.type}:${c.userId}:${c.status}`);
+    const expected = [
+      'online:u1:online',
+      'status:u1:busy',
+      'online:u2:online',
+      'offline:u1:offline',
+    ];
     assert.deepEqual(summary(log.changes), expected);
     assert.deepEqual(summary(worker.changes), expected);
   });
@@ -131,7 +139,9 @@ describe('presence changes across processes', () => {
     const there = Array.from({ length: 4 }, (_, i) => route('u3', `there-${i}`, 'gw-b'));
     const results = await Promise.all([
       ...here.map((r) => cache.routes.bind(r)),
-      ...there.map((r) => worker.run({ cmd: 'bind', route: r }).then((m) => m.result as Route | null)),
+      ...there.map((r) =>
+        worker.run({ cmd: 'bind', route: r }).then((m) => m.result as Route | null),
+      ),
     ]);
     assert.equal(results.filter((r) => r === null).length, 1, 'one bind came first');
     const replaced = results.filter((r): r is Route => r !== null).map((r) => r.connectionId);

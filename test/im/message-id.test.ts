@@ -30,12 +30,15 @@ describe('message IDs', () => {
       [Symbol('id'), /symbol is not a message ID/],
     ];
     for (const [id, says] of cases) {
-      assert.throws(() => normalizeMessageId(id), (error: unknown) => {
-        assert.ok(error instanceof InvalidMessageIdError);
-        assert.match(error.message, says);
-        assert.match(error.message, /2\^64 - 1/);
-        return true;
-      });
+      assert.throws(
+        () => normalizeMessageId(id),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidMessageIdError);
+          assert.match(error.message, says);
+          assert.match(error.message, /2\^64 - 1/);
+          return true;
+        },
+      );
     }
   });
 

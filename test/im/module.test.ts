@@ -51,7 +51,13 @@ describe('IM repositories in the module', () => {
     }
     const moduleRef = await Test.createTestingModule({
       imports: [CacheModule.forRoot({ distributed: { driver: 'memory' } })],
-      providers: [{ provide: Gateway, inject: [RouteRepository], useFactory: (r: RouteRepository) => new Gateway(r) }],
+      providers: [
+        {
+          provide: Gateway,
+          inject: [RouteRepository],
+          useFactory: (r: RouteRepository) => new Gateway(r),
+        },
+      ],
     }).compile();
     const app = await moduleRef.init();
     try {
@@ -72,7 +78,10 @@ describe('IM repositories in the module', () => {
         assert.match(error.message, /RouteRepository.*im: false/);
         return true;
       });
-      await assert.rejects(cache.readCursors.get({ userId: 'u', chat: 'single', conversationId: 'c' }), RepositoriesDisabledError);
+      await assert.rejects(
+        cache.readCursors.get({ userId: 'u', chat: 'single', conversationId: 'c' }),
+        RepositoriesDisabledError,
+      );
       await assert.rejects(cache.videoSessions.get('s'), RepositoriesDisabledError);
       assert.throws(() => cache.onlineStatus.onChange(() => {}), RepositoriesDisabledError);
       assert.equal(await cache.get('generic'), undefined, 'the cache itself works');
@@ -81,7 +90,7 @@ describe('IM repositories in the module', () => {
     }
   });
 
-  it('with a driver that cannot serve them and im omitted, starts; calls fail clearly', async () => {
+  it('with a driver that cannot serve them and im omitted: starts, calls fail', async () => {
     const store = new KeyvRedis(await testRedisUrl());
     const { cache, close } = await startCache({
       namespace: uniqueNamespace('im-keyv'),
@@ -92,7 +101,10 @@ describe('IM repositories in the module', () => {
       await assert.rejects(cache.onlineStatus.get('u'), (error: unknown) => {
         assert.ok(error instanceof UnsupportedDriverError);
         assert.equal(error.code, 'E_UNSUPPORTED_DRIVER');
-        assert.match(error.message, /"keyv" cannot serve OnlineStatusRepository.*'redis'.*'memory'.*im: false/);
+        assert.match(
+          error.message,
+          /"keyv" cannot serve OnlineStatusRepository.*'redis'.*'memory'.*im: false/,
+        );
         return true;
       });
     } finally {
@@ -102,7 +114,10 @@ describe('IM repositories in the module', () => {
   });
 
   it('with a driver that cannot serve them and im asked for, fails at start-up', async () => {
-    const noneDriver = await startFails({ distributed: { driver: 'none' }, im: { routeTtl: '30s' } });
+    const noneDriver = await startFails({
+      distributed: { driver: 'none' },
+      im: { routeTtl: '30s' },
+    });
     assert.ok(noneDriver instanceof UnsupportedDriverError, String(noneDriver));
     assert.match(noneDriver.message, /"none" cannot serve the IM repositories/);
 

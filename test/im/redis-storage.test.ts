@@ -38,11 +38,21 @@ describe('IM repositories on Redis: storage', () => {
     await raw.close();
   });
 
-  it('keeps each user\'s keys in one hash slot, under <namespace>:im:', async () => {
+  it("keeps each user's keys in one hash slot, under <namespace>:im:", async () => {
     const { cache, ns } = await instance();
     await cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c' });
-    await cache.readCursors.markRead({ userId: 'u1', chat: 'group', conversationId: 'g', messageId: 1 });
-    await cache.videoSessions.start({ sessionId: 'call', initiatorId: 'u1', participantIds: ['u2'], media: 'audio' });
+    await cache.readCursors.markRead({
+      userId: 'u1',
+      chat: 'group',
+      conversationId: 'g',
+      messageId: 1,
+    });
+    await cache.videoSessions.start({
+      sessionId: 'call',
+      initiatorId: 'u1',
+      participantIds: ['u2'],
+      media: 'audio',
+    });
 
     const expected = [
       `${ns}:im:u:{u1}`,
@@ -60,10 +70,25 @@ describe('IM repositories on Redis: storage', () => {
   });
 
   it('bounds every key by a TTL: records, cursors, sessions and busy flags', async () => {
-    const { cache, ns } = await instance({ routeTtl: '1m', lastSeenTtl: '1h', cursorTtl: '1d', sessionTtl: '20s' });
+    const { cache, ns } = await instance({
+      routeTtl: '1m',
+      lastSeenTtl: '1h',
+      cursorTtl: '1d',
+      sessionTtl: '20s',
+    });
     await cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c' });
-    await cache.readCursors.markRead({ userId: 'u1', chat: 'single', conversationId: 'p', messageId: 5 });
-    await cache.videoSessions.start({ sessionId: 'call', initiatorId: 'u1', participantIds: ['u2'], media: 'video' });
+    await cache.readCursors.markRead({
+      userId: 'u1',
+      chat: 'single',
+      conversationId: 'p',
+      messageId: 5,
+    });
+    await cache.videoSessions.start({
+      sessionId: 'call',
+      initiatorId: 'u1',
+      participantIds: ['u2'],
+      media: 'video',
+    });
 
     const within = async (key: string, max: number) => {
       const ttl = await raw.pTTL(key);
@@ -75,7 +100,12 @@ describe('IM repositories on Redis: storage', () => {
     await within(`${ns}:im:b:{u2}`, 20_000);
 
     const { cache: keep, ns: keepNs } = await instance({ cursorTtl: 0 });
-    await keep.readCursors.markRead({ userId: 'u1', chat: 'single', conversationId: 'p', messageId: 5 });
+    await keep.readCursors.markRead({
+      userId: 'u1',
+      chat: 'single',
+      conversationId: 'p',
+      messageId: 5,
+    });
     assert.equal(await raw.pTTL(`${keepNs}:im:r:{u1}`), -1, 'cursorTtl 0 (the default): kept');
   });
 
@@ -84,22 +114,33 @@ describe('IM repositories on Redis: storage', () => {
     await cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c' });
     await sleep(60);
     assert.equal((await cache.onlineStatus.get('u1')).online, false, 'the lease ended');
-    assert.deepEqual(await cache.routes.renew([{ userId: 'u1', deviceId: 'd', connectionId: 'c' }]), [
-      { userId: 'u1', deviceId: 'd', connectionId: 'c' },
-    ]);
+    assert.deepEqual(
+      await cache.routes.renew([{ userId: 'u1', deviceId: 'd', connectionId: 'c' }]),
+      [{ userId: 'u1', deviceId: 'd', connectionId: 'c' }],
+    );
     await sleep(150);
     assert.equal(await raw.exists(`${ns}:im:u:{u1}`), 0, 'and the record itself expired');
   });
 
-  it('runs its scripts again after Redis forgot them (SCRIPT FLUSH, restart, failover)', async () => {
+  it('runs its scripts again after Redis forgot them (flush, restart, failover)', async () => {
     const { cache } = await instance();
     await cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c1' });
     await raw.scriptFlush();
-    const replaced = await cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c2' });
+    const replaced = await cache.routes.bind({
+      userId: 'u1',
+      deviceId: 'd',
+      serverId: 'gw',
+      connectionId: 'c2',
+    });
     assert.equal(replaced?.connectionId, 'c1');
     await raw.scriptFlush();
     assert.equal(
-      await cache.readCursors.markRead({ userId: 'u1', chat: 'group', conversationId: 'g', messageId: 3 }),
+      await cache.readCursors.markRead({
+        userId: 'u1',
+        chat: 'group',
+        conversationId: 'g',
+        messageId: 3,
+      }),
       '3',
     );
   });
@@ -131,13 +172,28 @@ describe('IM repositories on Redis: storage', () => {
       coherence: false,
     });
     try {
-      await app.cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c' });
+      await app.cache.routes.bind({
+        userId: 'u1',
+        deviceId: 'd',
+        serverId: 'gw',
+        connectionId: 'c',
+      });
       server.pause();
       const calls: Promise<unknown>[] = [
         app.cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c2' }),
         app.cache.onlineStatus.getMany(['u1', 'u2']),
-        app.cache.readCursors.markRead({ userId: 'u1', chat: 'single', conversationId: 'p', messageId: 1 }),
-        app.cache.videoSessions.start({ sessionId: 's', initiatorId: 'a', participantIds: ['b'], media: 'audio' }),
+        app.cache.readCursors.markRead({
+          userId: 'u1',
+          chat: 'single',
+          conversationId: 'p',
+          messageId: 1,
+        }),
+        app.cache.videoSessions.start({
+          sessionId: 's',
+          initiatorId: 'a',
+          participantIds: ['b'],
+          media: 'audio',
+        }),
         app.cache.routes.removeServer('gw'),
       ];
       for (const settled of await Promise.all(calls.map((c) => settleWithin(c, 5000)))) {

@@ -28,7 +28,9 @@ export class ListenerSet {
         listener(change);
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        this.logger.warn(`presence listener threw on ${change.type} of "${change.userId}": ${reason}`);
+        this.logger.warn(
+          `presence listener threw on ${change.type} of "${change.userId}": ${reason}`,
+        );
       }
     }
   }

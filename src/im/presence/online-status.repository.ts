@@ -3,11 +3,7 @@ import { RESOLVED_CACHE_OPTIONS } from '../../cache.constants';
 import { InvalidArgumentError } from '../../errors';
 import type { ResolvedCacheOptions } from '../../options/resolve-options';
 import { checkId, checkIds, checkOneOf } from '../ids';
-import type {
-  OnlineStatus,
-  PresenceReadOptions,
-  UserStatus,
-} from '../routes/route.types';
+import type { OnlineStatus, PresenceReadOptions, UserStatus } from '../routes/route.types';
 import { USER_STATUSES } from '../routes/route.types';
 import { readPresence } from '../routes/user-record';
 import { IM_STORAGE, ImStorageHandle, storageStep } from '../store/im-storage.handle';

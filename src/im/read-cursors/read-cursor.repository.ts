@@ -97,7 +97,9 @@ export class ReadCursorRepository {
   async getMany(userId: string, targets: readonly ReadCursorTarget[]): Promise<(string | null)[]> {
     checkId(userId, 'userId');
     checkArray(targets, 'targets');
-    const fields = targets.map((target, i) => fieldOf(checkObject(target, `targets[${i}]`), `targets[${i}]`));
+    const fields = targets.map((target, i) =>
+      fieldOf(checkObject(target, `targets[${i}]`), `targets[${i}]`),
+    );
     return this.#read(userId, fields);
   }
 

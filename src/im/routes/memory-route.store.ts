@@ -160,7 +160,12 @@ export class MemoryRouteStore implements RouteStore {
     this.#emit('offline', userId, 'offline', at);
   }
 
-  #emit(type: PresenceChange['type'], userId: string, status: PresenceChange['status'], at: number) {
+  #emit(
+    type: PresenceChange['type'],
+    userId: string,
+    status: PresenceChange['status'],
+    at: number,
+  ) {
     this.feed.emit({ type, userId, status, at });
   }
 

@@ -27,7 +27,8 @@ end
 local function encode(rec)
   local parts = { rec.status .. rec.seen }
   for _, d in ipairs(rec.devices) do
-    parts[#parts + 1] = d[1] .. '\31' .. string.format('%.0f', d[2]) .. '\31' .. d[3] .. '\31' .. d[4]
+    local exp = string.format('%.0f', d[2])
+    parts[#parts + 1] = d[1] .. '\31' .. exp .. '\31' .. d[3] .. '\31' .. d[4]
   end
   return table.concat(parts, '\30')
 end

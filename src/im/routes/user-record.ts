@@ -7,7 +7,8 @@ import type { OnlineStatus, Route, UserStatus } from './route.types';
  *
  * Layout (ENTRY = U+001E, FIELD = U+001F; IDs never contain control characters):
  *
- *   <status><lastSeenAt>( ENTRY <deviceId> FIELD <expiresAt> FIELD <serverId> FIELD <connectionId> )*
+ *   <status><lastSeenAt>
+ *   ( ENTRY <deviceId> FIELD <expiresAt> FIELD <serverId> FIELD <connectionId> )*
  *
  * `status` is one letter (`o`nline, `a`way, `b`usy, `i`nvisible); `lastSeenAt` and
  * `expiresAt` are decimal milliseconds (`lastSeenAt` empty when never seen). A device whose

@@ -79,7 +79,10 @@ export class MemoryVideoSessionStore implements VideoSessionStore {
     const session = this.#find(sessionId, this.clock());
     if (session === undefined) return null;
     this.#sessions.delete(sessionId);
-    this.#release(sessionId, session.participants.map((p) => p.userId));
+    this.#release(
+      sessionId,
+      session.participants.map((p) => p.userId),
+    );
     return session;
   }
 

@@ -8,7 +8,16 @@ import {
 } from '../../errors';
 import type { ImKeys } from '../im-keys';
 import type { RedisScriptRunner } from '../store/redis-script-runner';
-import { CLAIM, END, JOIN, KEEP_ALIVE, LEAVE, RELEASE, START, TOUCH } from './video-session.scripts';
+import {
+  CLAIM,
+  END,
+  JOIN,
+  KEEP_ALIVE,
+  LEAVE,
+  RELEASE,
+  START,
+  TOUCH,
+} from './video-session.scripts';
 import { activeUsers, type VideoSessionStore } from './video-session.store';
 import type { VideoSession } from './video-session.types';
 
@@ -85,7 +94,10 @@ export class RedisVideoSessionStore implements VideoSessionStore {
     const raw = await this.redis.run<string | null>(END, [this.keys.session(sessionId)], []);
     if (raw === null) return null;
     const session = parseSession(raw);
-    await this.#release(sessionId, session.participants.map((p) => p.userId));
+    await this.#release(
+      sessionId,
+      session.participants.map((p) => p.userId),
+    );
     return session;
   }
 
@@ -98,7 +110,9 @@ export class RedisVideoSessionStore implements VideoSessionStore {
     );
     if (raw === null) throw new SessionNotFoundError(sessionId);
     const session = parseSession(raw);
-    await this.#eachSlot(activeUsers(session), (keys) => this.redis.run(TOUCH, keys, [sessionId, this.#ttl]));
+    await this.#eachSlot(activeUsers(session), (keys) =>
+      this.redis.run(TOUCH, keys, [sessionId, this.#ttl]),
+    );
     return session;
   }
 
@@ -115,7 +129,10 @@ export class RedisVideoSessionStore implements VideoSessionStore {
     if (created === null) throw new SessionExistsError(session.sessionId);
 
     try {
-      await this.#claim(session.sessionId, session.participants.map((p) => p.userId));
+      await this.#claim(
+        session.sessionId,
+        session.participants.map((p) => p.userId),
+      );
     } catch (error) {
       await this.redis.send(sessionKey, ['DEL', sessionKey]);
       throw error;
@@ -150,7 +167,8 @@ export class RedisVideoSessionStore implements VideoSessionStore {
     const holders = await this.redis.mget(users.map((u) => this.keys.busy(u)));
     const busy: BusyUser[] = [];
     holders.forEach((holder, i) => {
-      if (holder !== null && holder !== sessionId) busy.push({ userId: users[i], sessionId: holder });
+      if (holder !== null && holder !== sessionId)
+        busy.push({ userId: users[i], sessionId: holder });
     });
     return busy;
   }
@@ -188,7 +206,8 @@ export class RedisVideoSessionStore implements VideoSessionStore {
 /** `[user, holder, user, holder, ...]` as busy users. */
 function pairs(flat: string[]): BusyUser[] {
   const busy: BusyUser[] = [];
-  for (let i = 0; i + 1 < flat.length; i += 2) busy.push({ userId: flat[i], sessionId: flat[i + 1] });
+  for (let i = 0; i + 1 < flat.length; i += 2)
+    busy.push({ userId: flat[i], sessionId: flat[i + 1] });
   return busy;
 }
 

@@ -3,7 +3,12 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { InvalidArgumentError, type ImCacheService, type Route } from '../../../src';
 import { ChangeLog, type Backend, type ImFixture } from '../support/fixture';
 
-const route = (userId: string, deviceId: string, serverId = 's1', connectionId = `${userId}-${deviceId}`): Route => ({
+const route = (
+  userId: string,
+  deviceId: string,
+  serverId = 's1',
+  connectionId = `${userId}-${deviceId}`,
+): Route => ({
   userId,
   deviceId,
   serverId,
@@ -33,7 +38,7 @@ export function presenceContract(backend: Backend): void {
 
     afterEach(() => f.close());
 
-    it('follows the routes: online with a live device, offline and last seen after the last goes', async () => {
+    it('follows the routes: online with a live device, last seen when the last goes', async () => {
       assert.deepEqual(await cache.onlineStatus.get('u1'), offline('u1'));
 
       await cache.routes.bind(route('u1', 'phone'));
@@ -64,10 +69,13 @@ export function presenceContract(backend: Backend): void {
       // The next write notices it: the offline change is published once, dated at the end.
       await cache.onlineStatus.setStatus('u1', 'away');
       await log.settle(cache);
-      assert.deepEqual(log.of('u1').map((c) => [c.type, c.at]), [
-        ['online', leaseEnd - f.routeTtl],
-        ['offline', leaseEnd],
-      ]);
+      assert.deepEqual(
+        log.of('u1').map((c) => [c.type, c.at]),
+        [
+          ['online', leaseEnd - f.routeTtl],
+          ['offline', leaseEnd],
+        ],
+      );
       assert.deepEqual(await cache.onlineStatus.get('u1'), offline('u1', leaseEnd));
     });
 
@@ -81,8 +89,14 @@ export function presenceContract(backend: Backend): void {
       assert.deepEqual(b.devices, ['desktop']);
 
       await log.settle(cache);
-      assert.deepEqual(log.of('a').map((c) => c.type), ['online', 'offline']);
-      assert.deepEqual(log.of('b').map((c) => c.type), ['online']);
+      assert.deepEqual(
+        log.of('a').map((c) => c.type),
+        ['online', 'offline'],
+      );
+      assert.deepEqual(
+        log.of('b').map((c) => c.type),
+        ['online'],
+      );
     });
 
     it('invisible reads as offline to others, and truly to the user themself', async () => {
@@ -111,14 +125,17 @@ export function presenceContract(backend: Backend): void {
       await cache.routes.bind(route('u1', 'phone'));
       await cache.onlineStatus.setStatus('u1', 'online');
       await log.settle(cache);
-      assert.deepEqual(log.of('u1').map((c) => [c.type, c.status]), [
-        ['online', 'online'],
-        ['offline', 'offline'],
-        ['online', 'online'],
-      ]);
+      assert.deepEqual(
+        log.of('u1').map((c) => [c.type, c.status]),
+        [
+          ['online', 'online'],
+          ['offline', 'offline'],
+          ['online', 'online'],
+        ],
+      );
     });
 
-    it('the chosen status shows while online, survives logouts, and its changes are published', async () => {
+    it('the chosen status shows when online, outlives logouts, changes are published', async () => {
       await cache.routes.bind(route('u1', 'phone'));
       await cache.onlineStatus.setStatus('u1', 'busy');
       assert.equal((await cache.onlineStatus.get('u1')).status, 'busy');
@@ -133,12 +150,15 @@ export function presenceContract(backend: Backend): void {
       await cache.onlineStatus.setStatus('u1', 'away'); // no change
 
       await log.settle(cache);
-      assert.deepEqual(log.of('u1').map((c) => [c.type, c.status]), [
-        ['online', 'online'],
-        ['status', 'busy'],
-        ['offline', 'offline'],
-        ['online', 'away'],
-      ]);
+      assert.deepEqual(
+        log.of('u1').map((c) => [c.type, c.status]),
+        [
+          ['online', 'online'],
+          ['status', 'busy'],
+          ['offline', 'offline'],
+          ['online', 'away'],
+        ],
+      );
     });
 
     it('reports online once for a user binding 8 devices at once, and offline once', async () => {
@@ -148,7 +168,10 @@ export function presenceContract(backend: Backend): void {
       await Promise.all(devices.map((r) => cache.routes.unbind(r)));
 
       await log.settle(cache);
-      assert.deepEqual(log.of('u1').map((c) => c.type), ['online', 'offline']);
+      assert.deepEqual(
+        log.of('u1').map((c) => c.type),
+        ['online', 'offline'],
+      );
     });
 
     it('getMany answers a 500-member group in order', async () => {
@@ -164,21 +187,35 @@ export function presenceContract(backend: Backend): void {
       });
     });
 
-    it('every instance gets each change once', { skip: !backend.shared && 'instances of the memory driver share nothing' }, async () => {
-      const other = await f.instance();
-      const otherLog = await ChangeLog.of(other);
-      await cache.routes.bind(route('u1', 'phone'));
-      await other.onlineStatus.setStatus('u1', 'away');
-      await other.routes.unbind(route('u1', 'phone'));
+    it(
+      'every instance gets each change once',
+      { skip: !backend.shared && 'instances of the memory driver share nothing' },
+      async () => {
+        const other = await f.instance();
+        const otherLog = await ChangeLog.of(other);
+        await cache.routes.bind(route('u1', 'phone'));
+        await other.onlineStatus.setStatus('u1', 'away');
+        await other.routes.unbind(route('u1', 'phone'));
 
-      await log.settle(cache);
-      await otherLog.settle(cache);
-      const expected = [['online', 'online'], ['status', 'away'], ['offline', 'offline']];
-      assert.deepEqual(log.of('u1').map((c) => [c.type, c.status]), expected);
-      assert.deepEqual(otherLog.of('u1').map((c) => [c.type, c.status]), expected);
-    });
+        await log.settle(cache);
+        await otherLog.settle(cache);
+        const expected = [
+          ['online', 'online'],
+          ['status', 'away'],
+          ['offline', 'offline'],
+        ];
+        assert.deepEqual(
+          log.of('u1').map((c) => [c.type, c.status]),
+          expected,
+        );
+        assert.deepEqual(
+          otherLog.of('u1').map((c) => [c.type, c.status]),
+          expected,
+        );
+      },
+    );
 
-    it('an unsubscribed listener hears nothing more; a throwing one does not stop others', async () => {
+    it('an unsubscribed listener hears nothing; a throwing one does not stop others', async () => {
       const heard: string[] = [];
       const subscription = cache.onlineStatus.onChange((c) => heard.push(c.userId));
       cache.onlineStatus.onChange(() => {
@@ -208,4 +245,3 @@ export function presenceContract(backend: Backend): void {
     });
   });
 }
-

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import {
-  InvalidArgumentError,
-  type ImCacheService,
-  type Route,
-} from '../../../src';
+import { InvalidArgumentError, type ImCacheService, type Route } from '../../../src';
 import type { Backend, ImFixture } from '../support/fixture';
 
-const route = (userId: string, deviceId: string, serverId: string, connectionId: string): Route => ({
+const route = (
+  userId: string,
+  deviceId: string,
+  serverId: string,
+  connectionId: string,
+): Route => ({
   userId,
   deviceId,
   serverId,
@@ -56,7 +57,7 @@ export function routesContract(backend: Backend): void {
       assert.deepEqual(devices, ['desktop', 'phone']);
     });
 
-    it('of 8 concurrent binds of one device, each replaced connection is returned once', async () => {
+    it('of 8 concurrent binds of a device, each replaced connection is returned once', async () => {
       const binds = Array.from({ length: 8 }, (_, i) => route('u1', 'phone', `s${i % 3}`, `c${i}`));
       const replaced = await Promise.all(binds.map((r) => cache.routes.bind(r)));
 
@@ -83,11 +84,20 @@ export function routesContract(backend: Backend): void {
       await cache.routes.bind(route('u1', 'phone', 's1', 'old'));
       await cache.routes.bind(route('u1', 'phone', 's2', 'new'));
 
-      assert.equal(await cache.routes.unbind({ userId: 'u1', deviceId: 'phone', connectionId: 'old' }), false);
+      assert.equal(
+        await cache.routes.unbind({ userId: 'u1', deviceId: 'phone', connectionId: 'old' }),
+        false,
+      );
       assert.deepEqual(await cache.routes.get('u1'), [route('u1', 'phone', 's2', 'new')]);
-      assert.equal(await cache.routes.unbind({ userId: 'u1', deviceId: 'phone', connectionId: 'new' }), true);
+      assert.equal(
+        await cache.routes.unbind({ userId: 'u1', deviceId: 'phone', connectionId: 'new' }),
+        true,
+      );
       assert.deepEqual(await cache.routes.get('u1'), []);
-      assert.equal(await cache.routes.unbind({ userId: 'ghost', deviceId: 'd', connectionId: 'c' }), false);
+      assert.equal(
+        await cache.routes.unbind({ userId: 'ghost', deviceId: 'd', connectionId: 'c' }),
+        false,
+      );
     });
 
     it('a binding not renewed expires with its lease', async () => {
@@ -124,7 +134,9 @@ export function routesContract(backend: Backend): void {
     });
 
     it('renews thousands of bindings in one call', async () => {
-      const routes = Array.from({ length: 2500 }, (_, i) => route(`u${i}`, 'd', `s${i % 4}`, `c${i}`));
+      const routes = Array.from({ length: 2500 }, (_, i) =>
+        route(`u${i}`, 'd', `s${i % 4}`, `c${i}`),
+      );
       await Promise.all(routes.map((r) => cache.routes.bind(r)));
       await cache.routes.unbind(routes[7]);
       await cache.routes.bind(route('u1999', 'd', 's0', 'other'));
@@ -195,9 +207,15 @@ export function routesContract(backend: Backend): void {
       const bad: [() => Promise<unknown>, string][] = [
         [() => cache.routes.bind(route('', 'd', 's', 'c')), 'route.userId'],
         [() => cache.routes.bind(route('u', 'd\u001f', 's', 'c')), 'route.deviceId'],
-        [() => cache.routes.bind({ userId: 'u', deviceId: 'd', serverId: 's' } as Route), 'route.connectionId'],
+        [
+          () => cache.routes.bind({ userId: 'u', deviceId: 'd', serverId: 's' } as Route),
+          'route.connectionId',
+        ],
         [() => cache.routes.bind(null as unknown as Route), 'route'],
-        [() => cache.routes.unbind({ userId: 'u', deviceId: 7, connectionId: 'c' } as never), 'ref.deviceId'],
+        [
+          () => cache.routes.unbind({ userId: 'u', deviceId: 7, connectionId: 'c' } as never),
+          'ref.deviceId',
+        ],
         [() => cache.routes.renew([route('u', 'd', 's', 'c'), {} as Route]), 'routes[1].userId'],
         [() => cache.routes.renew('u' as never), 'routes'],
         [() => cache.routes.getMany(['ok', 'x'.repeat(300)]), 'userIds[1]'],

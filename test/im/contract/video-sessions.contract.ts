@@ -11,7 +11,11 @@ import {
 } from '../../../src';
 import type { Backend, ImFixture } from '../support/fixture';
 
-const call = (sessionId: string, initiatorId: string, participantIds: string[]): StartSessionInput => ({
+const call = (
+  sessionId: string,
+  initiatorId: string,
+  participantIds: string[],
+): StartSessionInput => ({
   sessionId,
   initiatorId,
   participantIds,
@@ -34,7 +38,10 @@ export function videoSessionsContract(backend: Backend): void {
     afterEach(() => f.close());
 
     it('starts a call: initiator joined, others invited, all of them busy', async () => {
-      const started = await cache.videoSessions.start({ ...call('s1', 'a', ['b', 'c', 'b', 'a']), media: 'audio' });
+      const started = await cache.videoSessions.start({
+        ...call('s1', 'a', ['b', 'c', 'b', 'a']),
+        media: 'audio',
+      });
       assert.deepEqual(started, {
         sessionId: 's1',
         initiatorId: 'a',
@@ -56,16 +63,22 @@ export function videoSessionsContract(backend: Backend): void {
       await cache.videoSessions.start(call('s1', 'a', ['b']));
       await cache.videoSessions.start(call('s2', 'c', ['d']));
 
-      await assert.rejects(cache.videoSessions.start(call('s3', 'e', ['b', 'f', 'd'])), (error: unknown) => {
-        assert.ok(error instanceof UsersBusyError);
-        assert.equal(error.code, 'E_USERS_BUSY');
-        assert.deepEqual(
-          [...error.busy].sort((x, y) => x.userId.localeCompare(y.userId)),
-          [{ userId: 'b', sessionId: 's1' }, { userId: 'd', sessionId: 's2' }],
-        );
-        assert.match(error.message, /"b" \(in session "s1"\)/);
-        return true;
-      });
+      await assert.rejects(
+        cache.videoSessions.start(call('s3', 'e', ['b', 'f', 'd'])),
+        (error: unknown) => {
+          assert.ok(error instanceof UsersBusyError);
+          assert.equal(error.code, 'E_USERS_BUSY');
+          assert.deepEqual(
+            [...error.busy].sort((x, y) => x.userId.localeCompare(y.userId)),
+            [
+              { userId: 'b', sessionId: 's1' },
+              { userId: 'd', sessionId: 's2' },
+            ],
+          );
+          assert.match(error.message, /"b" \(in session "s1"\)/);
+          return true;
+        },
+      );
       assert.equal(await busyIn('e'), null);
       assert.equal(await busyIn('f'), null);
       assert.equal(await cache.videoSessions.get('s3'), null);
@@ -73,7 +86,9 @@ export function videoSessionsContract(backend: Backend): void {
     });
 
     it('of 8 concurrent calls sharing a user, exactly one starts', async () => {
-      const calls = Array.from({ length: 8 }, (_, i) => call(`s${i}`, `caller${i}`, ['shared', `x${i}`]));
+      const calls = Array.from({ length: 8 }, (_, i) =>
+        call(`s${i}`, `caller${i}`, ['shared', `x${i}`]),
+      );
       const outcomes = await Promise.allSettled(calls.map((c) => cache.videoSessions.start(c)));
       const started = outcomes.filter((o) => o.status === 'fulfilled');
       assert.equal(started.length, 1);
@@ -99,14 +114,24 @@ export function videoSessionsContract(backend: Backend): void {
     it('join, leave and end move participants and free their users', async () => {
       await cache.videoSessions.start(call('s1', 'a', ['b', 'c']));
       const joined = await cache.videoSessions.join('s1', 'b');
-      assert.deepEqual(joined.participants.map((p) => p.state), ['joined', 'joined', 'invited']);
+      assert.deepEqual(
+        joined.participants.map((p) => p.state),
+        ['joined', 'joined', 'invited'],
+      );
 
       const declined = await cache.videoSessions.leave('s1', 'c');
-      assert.deepEqual(declined?.participants.map((p) => p.state), ['joined', 'joined', 'left']);
+      assert.deepEqual(
+        declined?.participants.map((p) => p.state),
+        ['joined', 'joined', 'left'],
+      );
       assert.equal(await busyIn('c'), null, 'leaving frees the user');
       await cache.videoSessions.start(call('s2', 'c', ['d']));
 
-      await assert.rejects(cache.videoSessions.join('s1', 'c'), UsersBusyError, 'rejoining needs a free user');
+      await assert.rejects(
+        cache.videoSessions.join('s1', 'c'),
+        UsersBusyError,
+        'rejoining needs a free user',
+      );
       await assert.rejects(cache.videoSessions.join('s1', 'z'), NotInSessionError);
       await assert.rejects(cache.videoSessions.leave('s1', 'z'), NotInSessionError);
       await assert.rejects(cache.videoSessions.join('nope', 'a'), SessionNotFoundError);
@@ -124,7 +149,10 @@ export function videoSessionsContract(backend: Backend): void {
       await cache.videoSessions.start(call('s1', 'a', ['b']));
       await cache.videoSessions.leave('s1', 'b');
       const back = await cache.videoSessions.join('s1', 'b');
-      assert.deepEqual(back.participants.map((p) => p.state), ['joined', 'joined']);
+      assert.deepEqual(
+        back.participants.map((p) => p.state),
+        ['joined', 'joined'],
+      );
       assert.equal(await busyIn('b'), 's1');
 
       assert.notEqual(await cache.videoSessions.leave('s1', 'a'), null);
@@ -158,7 +186,10 @@ export function videoSessionsContract(backend: Backend): void {
         [() => cache.videoSessions.start(call('s', 'a', [])), 'input.participantIds'],
         [() => cache.videoSessions.start(call('s', 'a', ['a'])), 'input.participantIds'],
         [() => cache.videoSessions.start(call('s', 'a', ['b', '\n'])), 'input.participantIds[1]'],
-        [() => cache.videoSessions.start({ ...call('s', 'a', ['b']), media: 'screen' as never }), 'input.media'],
+        [
+          () => cache.videoSessions.start({ ...call('s', 'a', ['b']), media: 'screen' as never }),
+          'input.media',
+        ],
         [() => cache.videoSessions.join('s', ''), 'userId'],
         [() => cache.videoSessions.getByUser(42 as never), 'userId'],
       ];

@@ -26,15 +26,26 @@ export async function startRedisCluster(): Promise<RedisCluster> {
     for (let i = 0; i < 3; i++) {
       servers.push(
         await startRedisServer([
-          '--cluster-enabled', 'yes',
-          '--cluster-config-file', join(dir, `nodes-${i}.conf`),
-          '--cluster-node-timeout', '2000',
-          '--dir', dir,
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          join(dir, `nodes-${i}.conf`),
+          '--cluster-node-timeout',
+          '2000',
+          '--dir',
+          dir,
         ]),
       );
     }
     const addresses = servers.map((s) => `127.0.0.1:${s.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes']);
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...addresses,
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
     await waitUntilOk(servers);
   } catch (error) {
     await Promise.all(servers.map((s) => s.stop()));

@@ -153,7 +153,10 @@ export class ChangeLog {
         throw new Error('the marker change did not arrive within 5 s');
       }),
     ]);
-    this.changes.splice(this.changes.findIndex((c) => c.userId === marker), 1);
+    this.changes.splice(
+      this.changes.findIndex((c) => c.userId === marker),
+      1,
+    );
   }
 
   #add(change: PresenceChange): void {
