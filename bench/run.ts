@@ -21,7 +21,7 @@ interface Args {
 
 interface StoredResults {
   machine: string;
-  suites: Record<string, SuiteReport & { ranAt: string }>;
+  suites: Record<string, SuiteReport>;
 }
 
 const SOURCE_DIR = resolve(__dirname, '../../bench');
@@ -60,9 +60,12 @@ function selectSuites(all: SuiteModule[], wanted: string[] | undefined): SuiteMo
   return all.filter((suite) => wanted.includes(suite.name));
 }
 
+/** The commit measured, marked when the working tree has changes on top of it. */
 function gitCommit(): string {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const git = (...args: string[]) => execFileSync('git', args, { encoding: 'utf8' }).trim();
+    const dirty = git('status', '--porcelain', '--untracked-files=no') !== '';
+    return git('rev-parse', '--short', 'HEAD') + (dirty ? ' with local changes' : '');
   } catch {
     return 'unknown';
   }
@@ -75,7 +78,7 @@ async function describeMachine(redisUrl: string): Promise<string> {
   return (
     `${cpu.length} x ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ` +
     `${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ` +
-    `Redis ${redis} at ${redisUrl.replace(/\/\/[^@]*@/, '//***@')}, commit ${gitCommit()}`
+    `Redis ${redis} at ${redisUrl.replace(/\/\/[^@]*@/, '//***@')}`
   );
 }
 
@@ -84,6 +87,7 @@ async function runSuite(suite: SuiteModule, args: Args, redisUrl: string): Promi
   const started = performance.now();
   const log = (message: string) => process.stderr.write(`[${suite.name}] ${message}\n`);
   const report: SuiteReport = {
+    commit: gitCommit(),
     name: suite.name,
     title: suite.title,
     description: suite.description,
@@ -117,6 +121,10 @@ function render(machine: string, reports: SuiteReport[], quick: boolean): string
     '',
     `Targets met: ${met} of ${checks.length}` +
       (failed > 0 ? `; ${failed} suite(s) failed to run.` : '.'),
+    '',
+    'Result: median of the timed rounds. Spread: half the interquartile range of the rounds. ' +
+      'Ours ÷ this: the subject under test (bold) divided by the row, as the median of ' +
+      'per-round ratios (the subjects of a scenario run their rounds interleaved).',
     '',
     ...reports.map(renderSuite),
   ].join('\n');

@@ -28,8 +28,14 @@ export interface ResultRow {
   versus?: Bound & { of?: string };
   /** A target on this row's own value, in its unit. */
   target?: Bound;
-  /** Half the range of the rounds relative to the median (0.05 = ±5%). */
+  /** Half the interquartile range of the rounds relative to the median (0.05 = ±5%). */
   spread?: number;
+  /**
+   * The figure of each timed round, in the order the rounds ran. When the scenario's ours row
+   * has as many, a ratio is the median of the per-round ratios: rounds of different subjects
+   * run back to back, so pairing them cancels most of the drift of a shared machine.
+   */
+  rounds?: number[];
   /** Anything a reader needs to read the figure right. */
   note?: string;
 }
@@ -50,6 +56,10 @@ export interface SuiteReport {
   description: string;
   rows: ResultRow[];
   seconds: number;
+  /** When the suite ran (ISO 8601); set by the runner when it records the suite. */
+  ranAt?: string;
+  /** The commit measured; set by the runner. */
+  commit?: string;
   error?: string;
 }
 
@@ -78,6 +88,18 @@ function within(value: number, bound: Bound): boolean {
   return true;
 }
 
+/** `ours ÷ peer`: the median of per-round ratios when both have matching rounds. */
+export function ratioOf(ours: ResultRow, peer: ResultRow): number {
+  const a = ours.rounds;
+  const b = peer.rounds;
+  if (a === undefined || b === undefined || a.length !== b.length || a.length === 0) {
+    return ours.value / peer.value;
+  }
+  const ratios = a.map((value, i) => value / b[i]).sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  return ratios.length % 2 ? ratios[mid] : (ratios[mid - 1] + ratios[mid]) / 2;
+}
+
 /** The subject-under-test row a `versus` target of `row` compares with. */
 function oursFor(row: ResultRow, rows: readonly ResultRow[]): ResultRow | undefined {
   const peers = rows.filter((other) => other.scenario === row.scenario && other !== row);
@@ -91,7 +113,7 @@ export function checkTargets(rows: readonly ResultRow[]): CheckOutcome[] {
   for (const row of rows) {
     if (row.versus) {
       const ours = oursFor(row, rows);
-      const ratio = ours ? ours.value / row.value : NaN;
+      const ratio = ours ? ratioOf(ours, row) : NaN;
       outcomes.push({
         scenario: row.scenario,
         subject: `${ours?.subject ?? '?'} vs ${row.subject}`,
@@ -130,7 +152,7 @@ export function renderSuite(report: SuiteReport): string {
   );
   for (const row of report.rows) {
     const ours = row.versus ? oursFor(row, report.rows) : undefined;
-    const ratio = ours ? ours.value / row.value : undefined;
+    const ratio = ours ? ratioOf(ours, row) : undefined;
     const targets = [
       row.versus ? formatBound(row.versus, 'x') : '',
       row.target ? formatBound(row.target, ` ${row.unit}`) : '',
@@ -158,6 +180,26 @@ export function renderSuite(report: SuiteReport): string {
     lines.push('');
     for (const row of notes) lines.push(`- ${cell(row.subject)}: ${row.note}`);
   }
-  lines.push('', `_Suite time: ${report.seconds.toFixed(0)} s._`, '');
+  const when = report.ranAt === undefined ? '' : `, run at ${report.ranAt}`;
+  const where = report.commit === undefined ? '' : ` on commit ${report.commit}`;
+  lines.push('', `_Suite time: ${report.seconds.toFixed(0)} s${when}${where}._`, '');
   return lines.join('\n');
+}
+
+/** The row of a measured throughput (see `compareThroughput`), rounds included. */
+export function throughputRow(
+  scenario: string,
+  measured: { subject: string; opsPerSec: number; spread: number; rounds: number[] },
+  unit: string,
+  extra: Partial<ResultRow> = {},
+): ResultRow {
+  return {
+    scenario,
+    subject: measured.subject,
+    value: measured.opsPerSec,
+    unit,
+    spread: measured.spread,
+    rounds: measured.rounds,
+    ...extra,
+  };
 }

@@ -3,8 +3,8 @@ import { performance } from 'node:perf_hooks';
 /**
  * Timing loops. Every measurement is: a warm-up (lets V8 optimise the path and fills pools),
  * then several rounds; a figure is the median of the rounds, and the spread (half the
- * distance between the slowest and fastest round, relative to the median) says how much
- * the machine moved underneath. Subjects compared in one scenario run their rounds
+ * interquartile range of the rounds, relative to the median) says how much the machine
+ * moved underneath. Subjects compared in one scenario run their rounds
  * interleaved (A B C, B C A, ...) so a burst of noise hits all of them, not one.
  */
 
@@ -19,7 +19,7 @@ export interface Timing {
 }
 
 /** The timing of a full run: long enough for figures stable within a few percent. */
-export const FULL_TIMING: Timing = { warmupMs: 1500, roundMs: 1500, rounds: 7 };
+export const FULL_TIMING: Timing = { warmupMs: 1000, roundMs: 600, rounds: 15 };
 
 /** The timing of `--quick`: for checking that a suite works, not for its figures. */
 export const QUICK_TIMING: Timing = { warmupMs: 150, roundMs: 250, rounds: 3 };
@@ -45,7 +45,7 @@ export interface Throughput {
   opsPerSec: number;
   /** Operations per second of each round, in the order they ran. */
   rounds: number[];
-  /** Half the range of the rounds relative to the median (0.05 = ±5%). */
+  /** Half the interquartile range of the rounds relative to the median (0.05 = ±5%). */
   spread: number;
 }
 
@@ -56,11 +56,14 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Half the range of `values` relative to their median. */
+/** Half the interquartile range of `values` relative to their median (0.05 = ±5%). */
 export function spreadOf(values: readonly number[]): number {
-  const mid = median(values);
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = median(sorted);
   if (mid === 0) return 0;
-  return (Math.max(...values) - Math.min(...values)) / 2 / mid;
+  const q1 = sorted[Math.floor((sorted.length - 1) / 4)];
+  const q3 = sorted[Math.ceil(((sorted.length - 1) * 3) / 4)];
+  return (q3 - q1) / 2 / mid;
 }
 
 /**

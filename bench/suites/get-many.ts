@@ -1,7 +1,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import { forEachLimited, onlineStatusRecord, randomIndexes, userKeys } from '../lib/data';
 import { openRawRedis } from '../lib/redis';
-import type { ResultRow } from '../lib/report';
+import { throughputRow, type ResultRow } from '../lib/report';
 import { startImCache } from '../lib/subject';
 import type { SuiteContext } from '../lib/suite';
 import { compareThroughput } from '../lib/timing';
@@ -73,25 +73,13 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     deepStrictEqual(await readRaw(rawBatches[0]), expected);
 
     return [
-      {
-        scenario: SCENARIO,
-        subject: mine.subject,
-        value: mine.opsPerSec,
-        unit: 'calls/s',
-        spread: mine.spread,
+      throughputRow(SCENARIO, mine, 'calls/s', {
         ours: true,
         note:
           `${after.l2.hits - before.l2.hits} L2 hits, ${after.l2.misses - before.l2.misses} ` +
           `L2 misses (${Math.round(mine.opsPerSec * BATCH).toLocaleString('en-US')} keys/s)`,
-      },
-      {
-        scenario: SCENARIO,
-        subject: baseline.subject,
-        value: baseline.opsPerSec,
-        unit: 'calls/s',
-        spread: baseline.spread,
-        versus: { atLeast: 1 },
-      },
+      }),
+      throughputRow(SCENARIO, baseline, 'calls/s', { versus: { atLeast: 1 } }),
     ];
   } finally {
     await Promise.allSettled([ours.close(), raw.close()]);

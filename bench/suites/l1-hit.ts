@@ -1,7 +1,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import { forEachLimited, onlineStatusRecord, randomIndexes, userKeys } from '../lib/data';
 import { createBentoTwoTier, createCacheManagerTwoTier, createRawLru } from '../lib/peers';
-import type { ResultRow } from '../lib/report';
+import { throughputRow, type ResultRow } from '../lib/report';
 import { startImCache } from '../lib/subject';
 import type { SuiteContext } from '../lib/suite';
 import { compareThroughput } from '../lib/timing';
@@ -75,35 +75,16 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
 
     const [mine, cm, bc, raw] = results;
     return [
-      {
-        scenario: SCENARIO,
-        subject: mine.subject,
-        value: mine.opsPerSec,
-        unit: 'ops/s',
-        spread: mine.spread,
+      throughputRow(SCENARIO, mine, 'ops/s', {
         ours: true,
         note: `${oursAfter.l1.hits - oursBefore.l1.hits} L1 hits, ${misses} L1 misses`,
-      },
-      row(cm, { atLeast: 4 }),
-      row(bc, { atLeast: 4 }),
-      row(raw, { atLeast: 0.6 }),
+      }),
+      throughputRow(SCENARIO, cm, 'ops/s', { versus: { atLeast: 4 } }),
+      throughputRow(SCENARIO, bc, 'ops/s', { versus: { atLeast: 4 } }),
+      throughputRow(SCENARIO, raw, 'ops/s', { versus: { atLeast: 0.6 } }),
     ];
   } finally {
     await Promise.allSettled([ours.close(), manager.close(), bento.close()]);
-  }
-
-  function row(
-    result: { subject: string; opsPerSec: number; spread: number },
-    versus: { atLeast: number },
-  ): ResultRow {
-    return {
-      scenario: SCENARIO,
-      subject: result.subject,
-      value: result.opsPerSec,
-      unit: 'ops/s',
-      spread: result.spread,
-      versus,
-    };
   }
 }
 

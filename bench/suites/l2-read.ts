@@ -1,7 +1,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import { forEachLimited, onlineStatusRecord, randomIndexes, userKeys } from '../lib/data';
 import { openRawRedis } from '../lib/redis';
-import type { ResultRow } from '../lib/report';
+import { throughputRow, type ResultRow } from '../lib/report';
 import { startImCache } from '../lib/subject';
 import type { SuiteContext } from '../lib/suite';
 import { compareThroughput } from '../lib/timing';
@@ -72,25 +72,13 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     }
 
     return [
-      {
-        scenario: SCENARIO,
-        subject: mine.subject,
-        value: mine.opsPerSec,
-        unit: 'ops/s',
-        spread: mine.spread,
+      throughputRow(SCENARIO, mine, 'ops/s', {
         ours: true,
         note:
           `${after.l2.hits - before.l2.hits} L2 hits, ${after.l2.misses - before.l2.misses} ` +
           `L2 misses, ${after.l2.errors - before.l2.errors} L2 errors`,
-      },
-      {
-        scenario: SCENARIO,
-        subject: baseline.subject,
-        value: baseline.opsPerSec,
-        unit: 'ops/s',
-        spread: baseline.spread,
-        versus: { atLeast: 0.85 },
-      },
+      }),
+      throughputRow(SCENARIO, baseline, 'ops/s', { versus: { atLeast: 0.85 } }),
     ];
   } finally {
     await Promise.allSettled([ours.close(), raw.close()]);
