@@ -1,0 +1,124 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import calculateSlot from 'cluster-key-slot';
+import { openRawRedis } from './redis-client';
+import { startRedisServer, type RedisServer } from './redis';
+
+const run = promisify(execFile);
+
+/**
+ * A throwaway Redis Cluster of three masters (no replicas) on 127.0.0.1, each master a
+ * `redis-server` child of this process on a free port, its state in a temporary directory.
+ */
+export interface RedisCluster {
+  /** Seed URLs, as `distributed.cluster.nodes` takes them; one per master. */
+  readonly nodes: string[];
+  readonly ports: number[];
+  /** Which master (an index into `nodes`) serves the hash slot of `key`. */
+  masterOf(key: string): number;
+  /** Freezes master `index` (SIGSTOP): its connections stay open, nothing answers. */
+  pause(index: number): void;
+  resume(index: number): void;
+  /** Kills every node and removes the temporary directory. */
+  stop(): Promise<void>;
+}
+
+/** What a node is told on top of the throwaway-server flags of `startRedisServer`. */
+export interface RedisClusterSettings {
+  /**
+   * `cluster-node-timeout` in ms: how long a node may stay silent before the others mark it
+   * failed (and, with no replicas, the cluster stops serving). Pauses in tests stay shorter.
+   */
+  nodeTimeout?: number;
+}
+
+/**
+ * Starts three cluster-enabled `redis-server` processes, joins them with
+ * `redis-cli --cluster create` and waits until every node reports `cluster_state:ok`.
+ * The processes are killed by `stop()`, and by `test/support/redis.ts` when the test process
+ * exits.
+ */
+export async function startRedisCluster(
+  settings: RedisClusterSettings = {},
+): Promise<RedisCluster> {
+  const dir = mkdtempSync(join(tmpdir(), 'nest-im-cache-cluster-'));
+  const servers: RedisServer[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((server) => server.stop()));
+    rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    const started = await Promise.allSettled(
+      [0, 1, 2].map(() => startRedisServer(nodeArgs(dir, settings))),
+    );
+    for (const outcome of started) if (outcome.status === 'fulfilled') servers.push(outcome.value);
+    const failed = started.find((outcome) => outcome.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+
+    const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
+    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-yes']);
+    await waitUntilOk(servers);
+    const slots = await slotOwners(servers);
+
+    return {
+      nodes: servers.map((server) => server.url),
+      ports: servers.map((server) => server.port),
+      masterOf: (key) => slots[calculateSlot(key)],
+      pause: (index) => servers[index].pause(),
+      resume: (index) => servers[index].resume(),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function nodeArgs(dir: string, settings: RedisClusterSettings): string[] {
+  // Each node names its own config file after its port, which it only learns at start:
+  // `redis-server` resolves a relative path against `--dir`, so a unique name per node does.
+  const name = `nodes-${Math.random().toString(36).slice(2, 10)}.conf`;
+  return [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    name,
+    '--cluster-node-timeout',
+    String(settings.nodeTimeout ?? 5000),
+    '--dir',
+    dir,
+  ];
+}
+
+/** Polls `CLUSTER INFO` on every node until all say `cluster_state:ok` (10 s at most). */
+async function waitUntilOk(servers: RedisServer[]): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const infos = await Promise.all(
+      servers.map((server) => run('redis-cli', ['-p', String(server.port), 'cluster', 'info'])),
+    );
+    if (infos.every((info) => info.stdout.includes('cluster_state:ok'))) return;
+    await sleep(100);
+  }
+  throw new Error('the test Redis Cluster did not reach cluster_state:ok within 10 s');
+}
+
+/** For every hash slot, the index of the master serving it (read from `CLUSTER SLOTS`). */
+async function slotOwners(servers: RedisServer[]): Promise<number[]> {
+  const raw = await openRawRedis(servers[0].url);
+  try {
+    const owners = new Array<number>(16384).fill(-1);
+    for (const range of await raw.clusterSlots()) {
+      const owner = servers.findIndex((server) => server.port === range.master.port);
+      owners.fill(owner, range.from, range.to + 1);
+    }
+    if (owners.includes(-1)) throw new Error('the test Redis Cluster left slots unassigned');
+    return owners;
+  } finally {
+    await raw.close();
+  }
+}
