@@ -19,8 +19,11 @@ export interface KeySite {
   method: string;
   decorator: string;
   /** The decorated function, whose parameter names `{name}` placeholders refer to. */
-  fn: Function;
+  fn: AnyFunction;
 }
+
+/** Any function: what a method decorator is handed. */
+export type AnyFunction = (...args: any[]) => unknown;
 
 /** Turns the method's arguments into a key; throws `DecoratorKeyError` on a bad one. */
 export type KeyResolver = (args: unknown[]) => string;
@@ -160,7 +163,7 @@ function text(value: unknown, hole: Placeholder, site: KeySite): string {
  * The parameter names of a function, from its source: `undefined` for a destructured
  * parameter. Comments, strings and default values are skipped.
  */
-export function parameterNames(fn: Function): (string | undefined)[] {
+export function parameterNames(fn: AnyFunction): (string | undefined)[] {
   const source = Function.prototype.toString.call(fn);
   const names: (string | undefined)[] = [];
   let depth = 0;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DecoratorKeyError, InvalidOptionError } from '../../src';
-import { compileKey, parameterNames } from '../../src/decorators/cache-key';
+import { compileKey, parameterNames, type AnyFunction } from '../../src/decorators/cache-key';
 
-const site = (fn: Function = function (this: unknown) {}) => ({
+const site = (fn: AnyFunction = function (this: unknown) {}) => ({
   method: 'UserService.find',
   decorator: '@Cacheable',
   fn,

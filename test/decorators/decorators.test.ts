@@ -85,7 +85,7 @@ describe('cache decorators on providers and controllers', () => {
     assert.deepEqual(await a.cache.get('profile:1'), first, 'stored under the template key');
   });
 
-  it('@Cacheable: "not found" is cached as a negative entry and returned as undefined', async () => {
+  it('@Cacheable: "not found" is cached as a negative entry, returned as undefined', async () => {
     assert.equal(await a.profiles.find('nobody'), undefined);
     assert.equal(await a.profiles.find('nobody'), undefined);
     assert.equal(a.store.reads, 1);

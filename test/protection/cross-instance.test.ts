@@ -24,7 +24,7 @@ describe('one load across instances (real processes, real Redis)', () => {
     await raw.close();
   });
 
-  it(`${PROCESSES} processes x ${CALLERS} callers on one cold key run the loader once`, async () => {
+  it(`${PROCESSES} processes x ${CALLERS} callers on one cold key: one loader run`, async () => {
     const started = await Promise.all(
       Array.from({ length: PROCESSES }, () => WorkerProcess.start({ redisUrl, namespace })),
     );

@@ -66,7 +66,7 @@ describe('fail-safe: stale copies within grace', () => {
     assert.equal(c.cache.stats().staleServed, 0);
   });
 
-  it('backs off: misses right after a failure get the stale copy without a loader call', async () => {
+  it('backs off: misses right after a failure get the stale copy, no loader call', async () => {
     await c.cache.set('user:5', 'old', { ttl: 1000 });
     clock.advance(5000);
     const loader = counting(failing);
