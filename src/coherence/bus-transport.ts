@@ -35,12 +35,18 @@ export interface BusTransport {
  * Redis pub/sub: subscribes on a connection of its own (a subscribed connection can run no
  * other command) and publishes on L2's command connection.
  *
- * node-redis reconnects the subscriber on its own and subscribes again before it reports
- * `ready`, so `ready` after the first subscription means "up" and every error, end or
- * reconnect in between means "down".
+ * - A single-server client (standalone): node-redis reconnects it on its own and subscribes
+ *   again before it reports `ready`, so `ready` after the first subscription means "up" and
+ *   every error, end or reconnect in between means "down".
+ * - A cluster client: plain `SUBSCRIBE` on one node (a message published on any node reaches
+ *   every node); the connection of that node is watched like a standalone client. A
+ *   Sentinel client: its events do not tell readiness. In both, a loss the events miss is
+ *   noticed by the bus's heartbeat, and a failed subscription is retried.
  */
 export class RedisBusTransport implements BusTransport {
   readonly orderedWithWrites: boolean;
+  /** Whether the client reports `ready` once subscribed again (a single-server client). */
+  readonly #reportsReadiness: boolean;
   readonly #open: () => RedisCommands;
   readonly #publisher: RedisCommands;
   #subscriber: RedisCommands | undefined;
@@ -52,13 +58,18 @@ export class RedisBusTransport implements BusTransport {
   /**
    * @param open returns a new, unconnected subscriber client (e.g. `client.duplicate()`)
    * @param publisher L2's command client
-   * @param orderedWithWrites whether `publisher` is the single connection L2 writes use (a
-   *   standalone server; not a cluster, where a key's node and the publishing node differ)
+   * @param topology of the connections: only standalone clients report their readiness
    */
-  constructor(open: () => RedisCommands, publisher: RedisCommands, orderedWithWrites = false) {
+  constructor(
+    open: () => RedisCommands,
+    publisher: RedisCommands,
+    topology: 'standalone' | 'sentinel' | 'cluster' = 'standalone',
+  ) {
     this.#open = open;
     this.#publisher = publisher;
-    this.orderedWithWrites = orderedWithWrites;
+    this.#reportsReadiness = topology === 'standalone';
+    // One connection carries both the writes and the publishes only on a single server.
+    this.orderedWithWrites = topology === 'standalone';
   }
 
   start(channels: readonly string[], events: BusTransportEvents): Promise<void> {
@@ -90,13 +101,54 @@ export class RedisBusTransport implements BusTransport {
   #connect(): void {
     const client = this.#open();
     this.#subscriber = client;
+    if (!this.#reportsReadiness) return this.#connectMultiNode(client);
+
     this.#watch(client);
     client.connect().catch(() => undefined); // errors are reported through 'error' events
   }
 
+  #connectMultiNode(client: RedisCommands): void {
+    const current = () => client === this.#subscriber && !this.#closed;
+    client.on('error', () => undefined); // node failures show as missing heartbeats
+
+    client
+      .connect()
+      .then(() => client.subscribe(this.#channels, this.#listener))
+      .then(
+        () => {
+          if (!current()) return;
+          this.#watchNode(client.pubSubNode?.client, current);
+          this.#up();
+        },
+        (error: unknown) => {
+          if (!current()) return;
+          this.#down(`subscribe failed: ${reason(error)}`);
+          setTimeout(() => current() && this.reopen(), RETRY_SUBSCRIBE).unref();
+        },
+      );
+  }
+
+  /**
+   * Watches the connection of the cluster node the subscription lives on: it reconnects and
+   * subscribes again on its own, like a standalone client. When the cluster moves the
+   * subscription to another node, the heartbeat tells the bus it works again.
+   */
+  #watchNode(node: RedisCommands | undefined, current: () => boolean): void {
+    if (node === undefined) return;
+    node.on('error', (error: unknown) => {
+      if (current() && !node.isReady) this.#down(reason(error));
+    });
+    node.on('end', () => current() && this.#down('connection closed'));
+    node.on('ready', () => current() && this.#up());
+  }
+
+  readonly #listener = (message: string, channel: string) => {
+    this.#events?.message(channel, message);
+  };
+
   #watch(client: RedisCommands): void {
     const current = () => client === this.#subscriber && !this.#closed;
-    const listener = (message: string, channel: string) => this.#events?.message(channel, message);
+    const listener = this.#listener;
     let subscribed = false;
 
     client.on('ready', () => {
@@ -126,6 +178,9 @@ export class RedisBusTransport implements BusTransport {
     this.#events?.down(why);
   }
 }
+
+/** Delay before a cluster subscription that failed is tried again. */
+const RETRY_SUBSCRIBE = 1000;
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

@@ -21,6 +21,9 @@ export interface CoherenceSink {
   /** Another instance changed `keys` with the write `stamp`: drop the local copies. */
   invalidate(keys: readonly string[], stamp: WriteStamp): void;
 
+  /** Another instance changed too many keys to list: drop every local copy. */
+  invalidateAll(): void;
+
   /** The bus cannot hear invalidations (down, or not yet subscribed). */
   suspend(mode: CoherenceDisconnectMode): void;
 

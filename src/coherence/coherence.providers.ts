@@ -47,11 +47,18 @@ export async function createInvalidationBus(
 
   const instanceId = newInstanceId();
   const open = subscriberFactory(l2, options, `nest-im-cache:coherence:${instanceId}`);
-  const ordered = l2.topology === 'standalone';
-  const transport = new RedisBusTransport(open, l2.client, ordered);
+  const transport = new RedisBusTransport(open, l2.client, l2.topology);
   const bus = new InvalidationBus(coherence, transport, options.logger, {}, instanceId);
-  // When L2 itself did not connect, do not hold the start-up a second time.
-  await bus.start(l2.client.isReady ? options.distributed.connectTimeout : 0);
+  if (l2.topology === 'cluster' && coherence.heartbeat === 0) {
+    options.logger.warn(
+      'coherence: heartbeats are off on a Redis Cluster, where they are how a lost ' +
+        'subscription is noticed; set coherence.heartbeat',
+    );
+  }
+  // When L2 itself did not connect, do not hold the start-up a second time. (A cluster
+  // client has no isReady, only isOpen.)
+  const connected = l2.client.isReady ?? l2.client.isOpen;
+  await bus.start(connected ? options.distributed.connectTimeout : 0);
   return bus;
 }
 
@@ -67,7 +74,11 @@ function subscriberFactory(
 ): () => RedisCommands {
   const client = l2.client;
   if (l2.topology === 'standalone') return () => client.duplicate({ name });
-  if (typeof client.duplicate === 'function') return () => client.duplicate();
+  if (l2.topology === 'cluster') {
+    // The cluster client keeps its per-node options in `defaults`; add the name there.
+    const defaults = (client as { _options?: { defaults?: object } })._options?.defaults;
+    return () => client.duplicate({ defaults: { ...defaults, name } });
+  }
   return () => createRedisConnection({ ...options.distributed, client: undefined }).client;
 }
 

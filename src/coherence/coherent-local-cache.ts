@@ -95,6 +95,12 @@ export class CoherentLocalCache implements LocalCache, CoherenceSink {
     }
   }
 
+  invalidateAll(): void {
+    this.#inner.clear();
+    // Reads in flight may still answer with what changed.
+    this.#refuseFillsUntil = performance.now() + this.#window;
+  }
+
   suspend(mode: CoherenceDisconnectMode): void {
     if (mode === 'bypass') this.#bypassed = true;
     else this.#inner.clear();

@@ -96,6 +96,8 @@ export class InvalidationBus implements InvalidationPublisher {
   #heartbeatTimer: NodeJS.Timeout | undefined;
   #beat: { seq: number; published: boolean } | undefined;
   #beatSeq = 0;
+  /** The last heartbeat sent before the current outage began. */
+  #beatSeqAtDown = 0;
 
   readonly #counters = {
     published: 0,
@@ -170,6 +172,14 @@ export class InvalidationBus implements InvalidationPublisher {
   publishMany(scope: string, keys: readonly string[]): void {
     for (const key of keys) this.#enqueue(scope, key);
     this.#scheduleFlush();
+  }
+
+  /**
+   * Announces that every key of `scope` may have changed: each instance drops all its
+   * copies of the scope. Sent at once, on its own.
+   */
+  publishClear(scope: string): void {
+    this.#send(this.#message({}, [scope]));
   }
 
   publishAfter(scope: string, keys: string | readonly string[], write: Promise<unknown>): void {
@@ -284,8 +294,15 @@ export class InvalidationBus implements InvalidationPublisher {
     return messages;
   }
 
-  #message(keys: Record<string, string[]>): InvalidationMessage {
-    return { origin: this.instanceId, seq: ++this.#seq, at: Date.now(), keys };
+  #message(keys: Record<string, string[]>, cleared?: string[]): InvalidationMessage {
+    const message: InvalidationMessage = {
+      origin: this.instanceId,
+      seq: ++this.#seq,
+      at: Date.now(),
+      keys,
+    };
+    if (cleared !== undefined) message.cleared = cleared;
+    return message;
   }
 
   #send(message: InvalidationMessage): void {
@@ -317,6 +334,7 @@ export class InvalidationBus implements InvalidationPublisher {
     for (const [scope, keys] of Object.entries(message.keys)) {
       for (const key of keys) this.#enqueue(scope, key);
     }
+    if (message.cleared !== undefined) return this.#retryClear(message);
     if (this.#retryTimer !== undefined) return;
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = undefined;
@@ -324,6 +342,14 @@ export class InvalidationBus implements InvalidationPublisher {
     }, this.#retryDelay);
     this.#retryTimer.unref();
     this.#retryDelay = Math.min(this.#retryDelay * 2, MAX_RETRY_DELAY);
+  }
+
+  /** A "drop everything" message is sent again as it was, after the retry delay. */
+  #retryClear(message: InvalidationMessage): void {
+    const retry = setTimeout(() => {
+      if (this.#state !== 'closed') this.#send(this.#message(message.keys, message.cleared));
+    }, this.#retryDelay);
+    retry.unref();
   }
 
   #onMessage(channel: string, raw: string): void {
@@ -340,6 +366,7 @@ export class InvalidationBus implements InvalidationPublisher {
     for (const scope in message.keys) {
       this.#sinks.get(scope)?.invalidate(message.keys[scope], message);
     }
+    for (const scope of message.cleared ?? []) this.#sinks.get(scope)?.invalidateAll();
   }
 
   #onUp(): void {
@@ -359,6 +386,7 @@ export class InvalidationBus implements InvalidationPublisher {
     if (this.#state !== 'up') return;
     this.#state = 'down';
     this.#downSince = performance.now();
+    this.#beatSeqAtDown = this.#beatSeq;
     this.#counters.outages++;
     for (const sink of this.#sinks.values()) sink.suspend(this.#options.onDisconnect);
 
@@ -401,8 +429,15 @@ export class InvalidationBus implements InvalidationPublisher {
     );
   }
 
+  /**
+   * A heartbeat back proves the subscription works. One sent after the bus went down ends
+   * the outage (and empties L1, like any recovery): that is how a subscription the client
+   * restored on its own, e.g. on another cluster node, is noticed.
+   */
   #onBeat(raw: string): void {
-    if (this.#beat !== undefined && raw === String(this.#beat.seq)) this.#beat = undefined;
+    const seq = Number(raw);
+    if (this.#beat !== undefined && seq === this.#beat.seq) this.#beat = undefined;
+    if (this.#state === 'down' && seq > this.#beatSeqAtDown) this.#onUp();
   }
 }
 

@@ -2,13 +2,15 @@
  * The wire format of the invalidation bus. A message names keys and the write that changed
  * them, never a value: receivers drop their copies and read L2 again when they need them.
  *
- * `{"o":"<origin>","s":<seq>,"t":<at>,"k":{"<scope>":["<key>",...],...}}`
+ * `{"o":"<origin>","s":<seq>,"t":<at>,"k":{"<scope>":["<key>",...],...},"x":["<scope>"]}`
  *
  * - `o`: the publishing instance, so it can skip its own messages;
  * - `s`: the publisher's message counter, which grows with every message it sends;
  * - `t`: the publisher's wall clock (milliseconds) when it sent the message, for logs and
  *   lag measurements only (clocks of different hosts are never compared);
- * - `k`: the keys per scope: a scope is one key space held in L1, e.g. the generic cache.
+ * - `k`: the keys per scope: a scope is one key space held in L1, e.g. the generic cache;
+ * - `x` (optional): scopes changed too widely to list, whose copies are all dropped (e.g.
+ *   every route of a gateway node that died).
  */
 
 /** Which write an invalidation comes from: its origin and the origin's message counter. */
@@ -23,11 +25,14 @@ export interface InvalidationMessage extends WriteStamp {
   at: number;
   /** Keys per scope. */
   keys: Record<string, string[]>;
+  /** Scopes whose every copy is dropped. */
+  cleared?: string[];
 }
 
 /** Encodes a message; `keys` must hold at least one key. */
 export function encodeInvalidation(message: InvalidationMessage): string {
-  return JSON.stringify({ o: message.origin, s: message.seq, t: message.at, k: message.keys });
+  const { origin: o, seq: s, at: t, keys: k, cleared: x } = message;
+  return JSON.stringify(x === undefined ? { o, s, t, k } : { o, s, t, k, x });
 }
 
 /**
@@ -35,7 +40,7 @@ export function encodeInvalidation(message: InvalidationMessage): string {
  * the channel): a malformed message is skipped, never thrown.
  */
 export function decodeInvalidation(raw: string): InvalidationMessage | undefined {
-  let parsed: { o?: unknown; s?: unknown; t?: unknown; k?: unknown };
+  let parsed: { o?: unknown; s?: unknown; t?: unknown; k?: unknown; x?: unknown };
   try {
     parsed = JSON.parse(raw);
   } catch {
@@ -43,11 +48,19 @@ export function decodeInvalidation(raw: string): InvalidationMessage | undefined
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
 
-  const { o, s, t, k } = parsed;
+  const { o, s, t, k, x } = parsed;
   if (typeof o !== 'string' || typeof s !== 'number' || typeof t !== 'number') return undefined;
   if (typeof k !== 'object' || k === null || Array.isArray(k)) return undefined;
   for (const keys of Object.values(k)) {
-    if (!Array.isArray(keys) || !keys.every((key) => typeof key === 'string')) return undefined;
+    if (!isStringArray(keys)) return undefined;
   }
-  return { origin: o, seq: s, at: t, keys: k as Record<string, string[]> };
+  if (x !== undefined && !isStringArray(x)) return undefined;
+
+  const message: InvalidationMessage = { origin: o, seq: s, at: t, keys: k as Record<string, string[]> };
+  if (x !== undefined) message.cleared = x as string[];
+  return message;
+}
+
+function isStringArray(value: unknown): boolean {
+  return Array.isArray(value) && value.every((item) => typeof item === 'string');
 }

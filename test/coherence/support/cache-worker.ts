@@ -6,7 +6,13 @@
  */
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
-import { LOCAL_CACHE, type CacheModuleOptions, type LocalCache } from '../../../src';
+import {
+  LOCAL_CACHE,
+  OnlineStatusRepository,
+  RouteRepository,
+  type CacheModuleOptions,
+  type LocalCache,
+} from '../../../src';
 import { INVALIDATION_BUS } from '../../../src/coherence/coherence.constants';
 import { CoherentLocalCache } from '../../../src/coherence/coherent-local-cache';
 import type { InvalidationBus } from '../../../src/coherence/invalidation-bus';
@@ -26,6 +32,8 @@ async function main(): Promise<void> {
   const local = app.get<LocalCache>(LOCAL_CACHE);
   const raw = local instanceof CoherentLocalCache ? local.inner : local;
   const bus = app.get<InvalidationBus | null>(INVALIDATION_BUS);
+  const routes = app.get(RouteRepository);
+  const presence = app.get(OnlineStatusRepository);
 
   const ops: Record<string, (...args: any[]) => unknown> = {
     get: (key: string) => cache.get(key),
@@ -42,6 +50,20 @@ async function main(): Promise<void> {
     peekRaw: (key: string) => raw.get(key),
     peekRawMany: (keys: string[]) => keys.map((key) => raw.get(key)),
     stats: () => cache.stats(),
+    bind: (route: never) => routes.bind(route),
+    unbind: (ref: never) => routes.unbind(ref),
+    renew: (refs: never[]) => routes.renew(refs),
+    removeServer: (serverId: string) => routes.removeServer(serverId),
+    routes: (userId: string) => routes.get(userId),
+    groupByServer: (userIds: string[]) =>
+      routes.groupByServer(userIds).then((groups) => Object.fromEntries(groups)),
+    online: (userId: string) => presence.get(userId),
+    setStatus: (userId: string, status: never) => presence.setStatus(userId, status),
+    /** Reads the routes of `userId` every millisecond until they are `expected`. */
+    waitForRoutes: (userId: string, expected: unknown, timeout: number) =>
+      waitFor(() => routes.get(userId), expected, timeout),
+    waitForOnline: (userId: string, expected: unknown, timeout: number) =>
+      waitFor(() => presence.get(userId), expected, timeout),
     /** Waits until every invalidation of this instance's writes so far was published. */
     flush: () => bus?.flush(),
     logs: () => logger.lines,
