@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DistributedCacheError, type ImCacheService } from '../../src';
+import { MARK_READ } from '../../src/im/read-cursors/read-cursor.scripts';
 import { startCache, type TestCache } from '../support/app';
 import { startRedisServer, testRedisUrl, uniqueNamespace } from '../support/redis';
 import { deleteKeys, globEscape, openRawRedis, type RawRedis } from '../support/redis-client';
@@ -162,6 +163,32 @@ describe('IM repositories on Redis: storage', () => {
       best.set(key, max);
       assert.equal(answers[i], max.toString());
     });
+  });
+
+  it('compares IDs exactly also where the server collation does not order digits', async () => {
+    // The script compares equal-length IDs as strings when the digits collate in order (they
+    // do here); this runs its other branch, the exact comparison in two halves.
+    const fallback = MARK_READ.source.replace('local in_order = ', 'local in_order = false and ');
+    assert.notEqual(fallback, MARK_READ.source);
+    const key = `${uniqueNamespace('im-fallback')}:cursors`;
+    let seed = 11;
+    const next = () => (seed = (seed * 48271) % 2147483647);
+    for (let round = 0; round < 40; round++) {
+      const length = 1 + (round % 20);
+      const digits = (n: number) => String(n).padStart(10, '0');
+      const make = () => {
+        const text = (digits(next()) + digits(next())).slice(0, length).replace(/^0+(?=.)/, '');
+        return BigInt(text) > 2n ** 64n - 1n ? (2n ** 64n - 1n).toString() : text;
+      };
+      const [first, second] = [make(), make()];
+      const stored = await raw.eval(fallback, {
+        keys: [key, key],
+        arguments: ['0', `f${round}`, first, `f${round}`, second],
+      });
+      const max = BigInt(first) > BigInt(second) ? first : second;
+      assert.deepEqual(stored, [first, max], `${first} then ${second}`);
+    }
+    await raw.del(key);
   });
 
   it('fails fast with a typed error when Redis is gone, and never hangs', async () => {

@@ -4,15 +4,22 @@ import { LuaScript } from '../store/redis-script-runner';
  * KEYS: cursor hashes (one per call batched together, repeats allowed); ARGV ttl (0: none),
  * then per key field, message ID. Returns the stored cursor of each, in order.
  *
- * IDs are canonical decimals of up to 20 digits. Lua numbers are doubles (exact only up to
- * 2^53), and string comparison follows the server's locale, so IDs are compared by length
- * first, then as two exact halves: the last 10 digits and the rest.
+ * IDs are canonical decimals of up to 20 digits, compared by length first. Equal lengths are
+ * compared as strings: Lua uses `strcoll`, and Redis takes its collation from its
+ * environment, but any collation that orders the ten digits orders equal-length digit
+ * strings as their bytes, which each call checks once. Should a server's collation not order
+ * them, IDs are compared as two exact halves (Lua numbers are doubles, exact only up to
+ * 2^53): the last 10 digits and the rest, which is slower.
  */
 export const MARK_READ = new LuaScript(
   'markRead',
   String.raw`
+local in_order = '0' < '1' and '1' < '2' and '2' < '3' and '3' < '4' and '4' < '5'
+  and '5' < '6' and '6' < '7' and '7' < '8' and '8' < '9'
+
 local function further(id, cur)
   if #id ~= #cur then return #id > #cur end
+  if in_order then return id > cur end
   if #id <= 15 then return tonumber(id) > tonumber(cur) end
   local a, b = tonumber(string.sub(id, 1, -11)), tonumber(string.sub(cur, 1, -11))
   if a ~= b then return a > b end

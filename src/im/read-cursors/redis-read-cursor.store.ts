@@ -11,14 +11,18 @@ interface PendingMark {
   reject(error: unknown): void;
 }
 
-/** Calls batched into one script run at most (per hash slot on Cluster). */
-const BATCH_LIMIT = 512;
+/**
+ * Calls batched into one script run at most (per hash slot on Cluster). A batch that
+ * reaches it is sent at once, so Redis runs one batch while the next one fills.
+ */
+const BATCH_LIMIT = 32;
 
 /**
  * Read cursors in Redis: one hash per user. `markRead` calls made in the same tick are
- * batched into one script run (per hash slot on Cluster): a gateway acknowledging many
- * receipts at once pays one script call instead of one each. Each cursor still moves in
- * its own atomic step, in call order, and every caller gets its own stored value.
+ * batched into script runs of up to {@link BATCH_LIMIT} calls (per hash slot on Cluster):
+ * a gateway acknowledging many receipts at once pays one script call per batch instead of
+ * one each. Each cursor still moves in its own atomic step, in call order, and every caller
+ * gets its own stored value.
  */
 export class RedisReadCursorStore implements ReadCursorStore {
   #pending: PendingMark[] = [];
@@ -32,9 +36,9 @@ export class RedisReadCursorStore implements ReadCursorStore {
   markRead(userId: string, field: string, messageId: string): Promise<string> {
     return new Promise((resolve, reject) => {
       const key = this.keys.cursors(userId);
-      if (this.#pending.push({ key, field, messageId, resolve, reject }) === 1) {
-        queueMicrotask(() => this.#flush());
-      }
+      const pending = this.#pending.push({ key, field, messageId, resolve, reject });
+      if (pending === 1) queueMicrotask(() => this.#flush());
+      else if (pending >= BATCH_LIMIT) this.#flush();
     });
   }
 
@@ -46,6 +50,7 @@ export class RedisReadCursorStore implements ReadCursorStore {
 
   #flush(): void {
     const batch = this.#pending;
+    if (batch.length === 0) return;
     this.#pending = [];
     const keys = batch.map((mark) => mark.key);
     for (const group of this.redis.groups(keys, BATCH_LIMIT)) {
