@@ -127,6 +127,8 @@ export class ImCacheService {
   readonly #lock: LoadLock | undefined;
   readonly #backoff: FailureBackoff;
   readonly #defaults: LoadPolicy;
+  /** Policies of frozen options objects (the decorators'), resolved once. */
+  readonly #policies = new WeakMap<GetOrLoadOptions, LoadPolicy>();
   readonly #log: RateLimitedLog;
 
   constructor(
@@ -614,9 +616,17 @@ export class ImCacheService {
 
   /** Resolves the settings of one load; the module's own when the call gives no options. */
   #policy(options: GetOrLoadOptions | undefined): LoadPolicy {
-    const base = this.#defaults;
-    if (options === undefined) return base;
+    if (options === undefined) return this.#defaults;
+    const known = this.#policies.get(options);
+    if (known !== undefined) return known;
 
+    const policy = this.#resolvePolicy(options);
+    if (Object.isFrozen(options)) this.#policies.set(options, policy);
+    return policy;
+  }
+
+  #resolvePolicy(options: GetOrLoadOptions): LoadPolicy {
+    const base = this.#defaults;
     const timeout = options.loaderTimeout;
     const filter = options.existenceFilter;
     return {
@@ -658,8 +668,6 @@ export class ImCacheService {
   #refreshIfDue(key: string, loader: Loader<unknown>, options?: GetOrLoadOptions): void {
     const share = options?.refreshAhead ?? this.#defaults.refreshAhead;
     if (!(share > 0) || this.#loads.has(key)) return;
-    const ttl = ms(options?.ttl, this.#defaults.ttl, 'ttl');
-    if (this.#l1.remainingTtl(key) > share * Math.min(ttl, this.#options.local.ttl)) return;
 
     let policy: LoadPolicy;
     try {
@@ -667,6 +675,8 @@ export class ImCacheService {
     } catch {
       return; // Invalid options: the next miss reports them to its caller.
     }
+    const window = policy.refreshAhead * Math.min(policy.ttl, this.#options.local.ttl);
+    if (this.#l1.remainingTtl(key) > window) return;
     this.#refresh(key, loader, policy, true);
   }
 

@@ -104,6 +104,17 @@ describe('refresh-ahead', () => {
     );
   });
 
+  it('an invalid per-call option on a hit neither throws nor refreshes', async () => {
+    await c.cache.getOrLoad('bad-options', () => 'v1');
+    clock.advance(9000);
+    const loader = counting(() => 'v2');
+
+    const read = c.cache.getOrLoad('bad-options', loader, { ttl: 'soon', refreshAhead: 0.5 });
+    assert.equal(await read, 'v1');
+    await flush();
+    assert.equal(loader.calls, 0);
+  });
+
   it('is off per call with refreshAhead: 0', async () => {
     await c.cache.getOrLoad('opt-out', () => 'v1');
     clock.advance(9000);
