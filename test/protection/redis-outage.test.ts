@@ -120,6 +120,30 @@ describe('Redis stopped while a load runs', () => {
     assert.deepEqual(unhandled, []);
   });
 
+  it('a frozen Redis (paused) costs a call at most about the command timeout', async () => {
+    const frozen = await startCache({
+      namespace: uniqueNamespace('outage-paused'),
+      logger: new MemoryLogger(),
+      distributed: { driver: 'redis', url: server.url, commandTimeout: COMMAND_TIMEOUT },
+    });
+    try {
+      await frozen.cache.set('hot', 'v');
+      server.pause();
+      const started = performance.now();
+
+      assert.equal(await value(frozen.cache.get('hot'), 'L1 get'), 'v');
+      const loaded = frozen.cache.getOrLoad('cold-loaded', () => 'fresh');
+      assert.equal(await value(loaded, 'getOrLoad of a cold key'), 'fresh');
+      await l2Failure(frozen.cache.get('cold'), 'cold get');
+      const took = performance.now() - started;
+      assert.ok(took < HANG_BOUND, `took ${Math.round(took)} ms`);
+      assert.deepEqual(unhandled, []);
+    } finally {
+      server.resume();
+      await frozen.close();
+    }
+  });
+
   it('serves live L1 copies without a grace period too', async () => {
     const plain = await startCache({
       namespace: uniqueNamespace('outage-plain'),
