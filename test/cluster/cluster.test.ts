@@ -259,7 +259,7 @@ describe('ImCacheService on a Cluster', () => {
     ]);
   });
 
-  it('getOrLoad loads once, stores negative entries, and serves both from the cluster', async () => {
+  it('getOrLoad loads once, stores negative entries, serves both from the cluster', async () => {
     let loads = 0;
     const loader = (value: unknown) => async () => {
       loads++;

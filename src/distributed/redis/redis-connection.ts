@@ -48,6 +48,10 @@ export function reconnectDelay(retries: number): number {
  * Opens (but does not connect) a node-redis client through `@keyv/redis`, configured so that
  * no command waits forever: a per-command timeout, no offline queue unless asked, a bounded
  * connect timeout and jittered reconnects.
+ *
+ * node-redis's `timeout` stops at the write: once written, a command waits for its reply as
+ * long as the socket stays open. So every client the module opens, standalone, Cluster or
+ * Sentinel, gets a {@link ReplyDeadlines} on all it sends, whoever sends it.
  */
 export function createRedisConnection(options: ResolvedDistributedOptions): RedisConnection {
   if (options.client !== undefined) {
@@ -75,13 +79,9 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       rootNodes: options.cluster.nodes.map((url) => ({ url })),
       defaults: clientOptions,
       commandOptions: { timeout: options.commandTimeout },
-    } as any);
-    return {
-      client: client as unknown as RedisCommands,
-      topology: 'cluster',
-      owned: true,
-      repliesBounded: false,
-    };
+    } as any) as unknown as RedisCommands;
+    ReplyDeadlines.install(client, options.commandTimeout, 'cluster');
+    return { client, topology: 'cluster', owned: true, repliesBounded: true };
   }
 
   if (options.sentinel) {
@@ -90,18 +90,13 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       sentinelRootNodes: options.sentinel.nodes.map(hostAndPort),
       nodeClientOptions: clientOptions,
       commandOptions: { timeout: options.commandTimeout },
-    } as any);
-    return {
-      client: client as unknown as RedisCommands,
-      topology: 'sentinel',
-      owned: true,
-      repliesBounded: false,
-    };
+    } as any) as unknown as RedisCommands;
+    ReplyDeadlines.install(client, options.commandTimeout, 'sentinel');
+    return { client, topology: 'sentinel', owned: true, repliesBounded: true };
   }
 
   const client = createClient({ url: options.url, ...clientOptions } as any) as RedisCommands;
-  // node-redis's `timeout` stops at the write: bound the wait for the reply as well.
-  ReplyDeadlines.install(client, options.commandTimeout);
+  ReplyDeadlines.install(client, options.commandTimeout, 'standalone');
   return { client, topology: 'standalone', owned: true, repliesBounded: true };
 }
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { RedisCommands } from './redis-connection';
+import type { RedisCommands, RedisTopology } from './redis-connection';
 
 /** A Redis command got no reply within the command timeout. */
 export class ReplyTimeoutError extends Error {
@@ -65,20 +65,67 @@ export class ReplyDeadlines {
   }
 
   /**
-   * Puts a deadline on every command sent through `client.sendCommand`, which node-redis's
-   * command methods (`get`, `set`, `eval`, ...) all go through on a standalone client.
-   * `MULTI` and pipelines are queued by node-redis directly and stay unbounded.
+   * Puts a deadline on every command, script, transaction and pipeline sent through
+   * `client`, whatever code sends it (the driver, the IM repositories, a user holding
+   * `RedisDistributedCache.client`). One deadline covers a whole call: on Cluster that
+   * includes following `MOVED`/`ASK` and connecting to the node; on Sentinel, waiting for a
+   * master. Connection leases (`sentinel.use`, `sentinel.acquire`) and pub/sub are not
+   * covered.
+   *
+   * node-redis hands out thin proxies of the real client (`_self`) whose methods all funnel
+   * into a few methods of the real one, so the deadline wraps those:
+   * - standalone: `sendCommand`, `_executeMulti`, `_executePipeline`;
+   * - Sentinel: `_execute` (commands, `sendCommand`, `MULTI` and pipelines all go through it);
+   * - Cluster: `_execute` (commands, scripts, `sendCommand`), and the `exec` and
+   *   `execAsPipeline` of every `MULTI` it creates (those go to a node client directly).
    */
-  static install(client: RedisCommands, timeout: number): ReplyDeadlines {
+  static install(
+    client: RedisCommands,
+    timeout: number,
+    topology: RedisTopology = 'standalone',
+  ): ReplyDeadlines {
     const deadlines = new ReplyDeadlines(timeout);
-    // node-redis hands out a thin proxy of the real client; its commands call
-    // `sendCommand` on the real one (`_self`), so the bound goes there.
     const target = (client._self ?? client) as RedisCommands;
-    const send = target.sendCommand as (...args: unknown[]) => Promise<unknown>;
-    target.sendCommand = function sendCommandWithDeadline(this: unknown, ...args: unknown[]) {
-      return deadlines.bound(send.apply(this, args));
-    };
+    if (topology === 'standalone') {
+      deadlines.#wrap(target, 'sendCommand');
+      deadlines.#wrap(target, '_executeMulti');
+      deadlines.#wrap(target, '_executePipeline');
+    } else {
+      deadlines.#wrap(target, '_execute');
+      if (topology === 'cluster') deadlines.#wrapMulti(target);
+    }
     return deadlines;
+  }
+
+  /** Replaces `target[method]` by the same method with its reply bounded. */
+  #wrap(target: RedisCommands, method: string): void {
+    const original = target[method] as (...args: unknown[]) => Promise<unknown>;
+    if (typeof original !== 'function') {
+      throw new TypeError(`node-redis client has no ${method}(): cannot bound its replies`);
+    }
+    const bound = <T>(reply: Promise<T>) => this.bound(reply);
+    target[method] = function withReplyDeadline(this: unknown, ...args: unknown[]) {
+      return bound(original.apply(this, args));
+    };
+  }
+
+  /** Bounds `exec` and `execAsPipeline` of every `MULTI` a cluster client creates. */
+  #wrapMulti(target: RedisCommands): void {
+    const create = target.MULTI as (...args: unknown[]) => RedisCommands;
+    const wrap = (multi: RedisCommands) => {
+      const exec = multi.exec as (asPipeline?: boolean) => Promise<unknown>;
+      const pipeline = multi.execAsPipeline as () => Promise<unknown>;
+      multi.execAsPipeline = () => this.bound(pipeline.call(multi));
+      multi.exec = multi.EXEC = (asPipeline = false) =>
+        asPipeline ? multi.execAsPipeline() : this.bound(exec.call(multi, false));
+      return multi;
+    };
+    target.MULTI = target.multi = function multiWithReplyDeadline(
+      this: unknown,
+      ...args: unknown[]
+    ) {
+      return wrap(create.apply(this, args));
+    };
   }
 
   #push(reject: (error: Error) => void): Pending {
