@@ -1,3 +1,4 @@
+import { deepStrictEqual } from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { performance } from 'node:perf_hooks';
@@ -6,27 +7,35 @@ import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
 import { Redis } from 'ioredis';
+import { RouteRepository } from '../../src';
+import { forEachLimited, randomIndexes } from '../lib/data';
 import { createCacheManagerTwoTier } from '../lib/peers';
+import { openRawRedis } from '../lib/redis';
 import type { ResultRow } from '../lib/report';
 import { startImCache } from '../lib/subject';
 import type { SuiteContext } from '../lib/suite';
-import { median } from '../lib/timing';
-
-export const name = 'coherence';
-export const title = 'Coherence: propagation lag between instances';
-export const description =
-  'Two processes per subject on one Redis: a writer and a reader whose in-memory tier holds ' +
-  'the old value (the reader wrote it). The reader reads the key every millisecond (an awaited get, then a 1 ms ' +
-  'timer); the writer overwrites it. The lag is from the start of the write to the first ' +
-  'read returning the new value, on one clock (both processes run on this machine). A fresh ' +
-  'key per round; the reader is known to hold the old value in its memory tier before the ' +
-  'write. A subject that never propagates is cut off after the timeout and shown as ' +
-  '"stale" (its memory tier serves the old value until its TTL).';
+import { compareThroughput, median } from '../lib/timing';
 
 const ROUNDS = 50;
 const PEER_WITHOUT_BUS_ROUNDS = 5;
 const TIMEOUT = 2500;
 const TTL = 10 * 60_000;
+const HOT_USERS = 10_000;
+
+export const name = 'coherence';
+export const title = 'Coherence: propagation lag between instances, routes from L1';
+export const description =
+  'Propagation lag: two processes per subject on one Redis, a writer and a reader whose ' +
+  'in-memory tier holds the old value (the reader wrote it). The reader reads the key every ' +
+  'millisecond (an awaited get, then a 1 ms timer); the writer overwrites it. The lag runs ' +
+  'from the start of the write to the first read returning the new value, on one clock ' +
+  '(both processes run on this machine); a fresh key per round. A subject that never ' +
+  'propagates is cut off after the timeout and shown as "stale" (its memory tier serves the ' +
+  'old value until its TTL). Hot routes: ' +
+  `${HOT_USERS} users with 1 to 3 devices each, bound through RouteRepository; an awaited ` +
+  'routes.get of a random one of them (its record unchanged, so answered by the coherent ' +
+  'L1) against the baseline a team would write by hand: the same routes as one Redis hash ' +
+  'per user, read with an awaited node-redis HGETALL.';
 
 type SubjectName = 'ours' | 'bentocache' | 'cache-manager';
 
@@ -62,7 +71,91 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     const results = await measure({ subject, ...settings }, count);
     rows.push(...summarize(subject, label, results));
   }
+  rows.push(...(await hotRoutes(context)));
   return rows;
+}
+
+/** `routes.get` of unchanged users (coherent L1) against HGETALL of the same routes. */
+async function hotRoutes(context: SuiteContext): Promise<ResultRow[]> {
+  const count = context.quick ? 2000 : HOT_USERS;
+  const users = Array.from({ length: count }, (_, i) => `user-${i}`);
+  const routesOf = (i: number) =>
+    Array.from({ length: 1 + (i % 3) }, (_, d) => ({
+      userId: users[i],
+      deviceId: `device-${d}`,
+      serverId: `gateway-${(i + d) % 16}`,
+      connectionId: `conn-${i}-${d}`,
+    }));
+  const hashKey = (i: number) => `${context.prefix}.hash:routes:${users[i]}`;
+
+  const ours = await startImCache({
+    namespace: `${context.prefix}.routes`,
+    distributed: { driver: 'redis', url: context.redisUrl },
+    im: { routeTtl: TTL },
+  });
+  const repository = ours.app.get(RouteRepository);
+  const raw = await openRawRedis(context.redisUrl);
+  try {
+    context.log(`binding the routes of ${count} users`);
+    await forEachLimited(users, 128, async (_, i) => {
+      const routes = routesOf(i);
+      for (const route of routes) await repository.bind(route);
+      const fields: Record<string, string> = {};
+      for (const r of routes) fields[r.deviceId] = `${r.serverId}|${r.connectionId}`;
+      await raw.hSet(hashKey(i), fields);
+    });
+    await checkRoutes(repository, raw, hashKey, routesOf, count);
+    // Hot: every user was looked up once already (one getMany per 500 users).
+    for (let i = 0; i < count; i += 500) await repository.getMany(users.slice(i, i + 500));
+
+    const order = randomIndexes(count);
+    const mask = order.length - 1;
+    const [mine, hgetall] = await compareThroughput(
+      [
+        { subject: 'RouteRepository.get (L1)', op: (i) => repository.get(users[order[i & mask]]) },
+        { subject: 'raw node-redis HGETALL', op: (i) => raw.hGetAll(hashKey(order[i & mask])) },
+      ],
+      context.timing,
+    );
+    const scenario = `hot routes.get, ${count} users, random reads`;
+    return [
+      {
+        scenario,
+        subject: mine.subject,
+        value: mine.opsPerSec,
+        unit: 'ops/s',
+        spread: mine.spread,
+        ours: true,
+      },
+      {
+        scenario,
+        subject: hgetall.subject,
+        value: hgetall.opsPerSec,
+        unit: 'ops/s',
+        spread: hgetall.spread,
+        versus: { atLeast: 4 },
+      },
+    ];
+  } finally {
+    await raw.close();
+    await ours.close();
+  }
+}
+
+/** Both subjects must answer the same routes: a broken subject must not look fast. */
+async function checkRoutes(
+  repository: RouteRepository,
+  raw: Awaited<ReturnType<typeof openRawRedis>>,
+  hashKey: (i: number) => string,
+  routesOf: (i: number) => { deviceId: string; serverId: string; connectionId: string }[],
+  count: number,
+): Promise<void> {
+  for (const i of [0, count >> 1, count - 1]) {
+    const expected = routesOf(i);
+    deepStrictEqual(await repository.get(`user-${i}`), expected);
+    const hash = await raw.hGetAll(hashKey(i));
+    deepStrictEqual(Object.keys(hash).length, expected.length);
+  }
 }
 
 async function measure(settings: WorkerSettings, rounds: number): Promise<Round[]> {

@@ -1,7 +1,4 @@
-import {
-  closeRedisConnection,
-  type RedisCommands,
-} from '../distributed/redis/redis-connection';
+import { closeRedisConnection, type RedisCommands } from '../distributed/redis/redis-connection';
 
 /** What a transport reports to the bus. */
 export interface BusTransportEvents {

@@ -8,10 +8,7 @@ import {
 } from '@nestjs/common';
 import { DISTRIBUTED_CACHE_HANDLE, LOCAL_CACHE, RESOLVED_CACHE_OPTIONS } from '../cache.constants';
 import type { DistributedCacheHandle } from '../distributed/create-distributed-cache';
-import {
-  createRedisConnection,
-  type RedisCommands,
-} from '../distributed/redis/redis-connection';
+import { createRedisConnection, type RedisCommands } from '../distributed/redis/redis-connection';
 import { RedisDistributedCache } from '../distributed/redis/redis.distributed-cache';
 import { UnsupportedDriverError } from '../errors';
 import { createLocalCache } from '../local/create-local-cache';

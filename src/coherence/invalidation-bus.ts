@@ -307,7 +307,8 @@ export class InvalidationBus implements InvalidationPublisher {
 
   #send(message: InvalidationMessage): void {
     const keyCount = countKeys(message.keys);
-    const sending = this.#transport.publish(this.#options.channel, encodeInvalidation(message)).then(
+    const encoded = encodeInvalidation(message);
+    const sending = this.#transport.publish(this.#options.channel, encoded).then(
       () => {
         this.#counters.published++;
         this.#counters.publishedKeys += keyCount;
@@ -357,7 +358,8 @@ export class InvalidationBus implements InvalidationPublisher {
 
     const message = decodeInvalidation(raw);
     if (message === undefined) {
-      this.#log.warn('coherence:malformed', `coherence: skipped a malformed message on "${channel}"`);
+      const skipped = `coherence: skipped a malformed message on "${channel}"`;
+      this.#log.warn('coherence:malformed', skipped);
       return;
     }
     if (message.origin === this.instanceId) return;

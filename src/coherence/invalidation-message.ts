@@ -56,7 +56,8 @@ export function decodeInvalidation(raw: string): InvalidationMessage | undefined
   }
   if (x !== undefined && !isStringArray(x)) return undefined;
 
-  const message: InvalidationMessage = { origin: o, seq: s, at: t, keys: k as Record<string, string[]> };
+  const keys = k as Record<string, string[]>;
+  const message: InvalidationMessage = { origin: o, seq: s, at: t, keys };
   if (x !== undefined) message.cleared = x as string[];
   return message;
 }

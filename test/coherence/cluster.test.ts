@@ -29,11 +29,20 @@ describe('coherence on a Redis Cluster', () => {
   it('subscribes, and propagates writes of keys on every master', async () => {
     assert.equal((await reader.stats()).coherence!.connected, true);
     const keys = Array.from({ length: 30 }, (_, i) => `profile:${i}`);
-    await writer.call('setMany', keys.map((key) => [key, 'old']));
+    await writer.call(
+      'setMany',
+      keys.map((key) => [key, 'old']),
+    );
     await quiesce([writer, reader]);
-    assert.deepEqual(await reader.call('getMany', keys), keys.map(() => 'old'));
+    assert.deepEqual(
+      await reader.call('getMany', keys),
+      keys.map(() => 'old'),
+    );
 
-    await writer.call('setMany', keys.map((key) => [key, 'new']));
+    await writer.call(
+      'setMany',
+      keys.map((key) => [key, 'new']),
+    );
 
     await eventually(
       async () => (await reader.call<unknown[]>('getMany', keys)).every((v) => v === 'new'),

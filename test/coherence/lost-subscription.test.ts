@@ -63,7 +63,9 @@ describe('coherence: a lost subscription', () => {
 
       // Kill the reader's subscriber and keep it out: no new connection is accepted.
       const id = await clientId(admin, subscriberName(reader));
-      const count = String(await admin.sendCommand(['CLIENT', 'LIST'])).trim().split('\n');
+      const count = String(await admin.sendCommand(['CLIENT', 'LIST']))
+        .trim()
+        .split('\n');
       await admin.sendCommand(['CONFIG', 'SET', 'maxclients', String(count.length - 1)]);
       await admin.sendCommand(['CLIENT', 'KILL', 'ID', id]);
       await eventually(async () => !(await connected(reader)), 5000, 'the reader to notice');
@@ -111,14 +113,18 @@ describe('coherence: a lost subscription', () => {
     await server.stop();
     await eventually(async () => !(await connected(reader)), 5000, 'the reader to notice');
     await server.restart();
-    await eventually(async () => {
-      try {
-        await writer.call('set', 'status:7', 'away');
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000, 'a write to succeed after the restart');
+    await eventually(
+      async () => {
+        try {
+          await writer.call('set', 'status:7', 'away');
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      10_000,
+      'a write to succeed after the restart',
+    );
 
     // The reader's own L2 connection may take longer to come back: its reads may fail for a
     // while, but none may answer the value from before the restart.

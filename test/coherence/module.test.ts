@@ -134,7 +134,11 @@ describe('coherence in the module', () => {
       await server.restart();
       await eventually(async () => app!.cache.stats().coherence!.connected, 10_000, 'subscribe');
       await eventually(
-        () => app!.cache.set('k', 'v').then(() => true, () => false),
+        () =>
+          app!.cache.set('k', 'v').then(
+            () => true,
+            () => false,
+          ),
         10_000,
         'L2 to be back',
       );
@@ -178,7 +182,10 @@ describe('InvalidationBus', () => {
     });
     const sender = await bus(channel, 10);
     try {
-      sender.publishMany('c', Array.from({ length: 25 }, (_, i) => `k${i}`));
+      sender.publishMany(
+        'c',
+        Array.from({ length: 25 }, (_, i) => `k${i}`),
+      );
       sender.publish('c', 'k0'); // the same key twice in one tick is sent once
       await sender.flush();
 
@@ -197,7 +204,8 @@ describe('InvalidationBus', () => {
     const publisher = await openRawRedis(server.url);
     const channel = uniqueNamespace('chan');
     const options = resolveCoherenceOptions({ channel, heartbeat: false }, 'x', 'redis');
-    const transport = new RedisBusTransport(() => publisher.duplicate() as never, publisher as never);
+    const open = () => publisher.duplicate() as never;
+    const transport = new RedisBusTransport(open, publisher as never);
     const sender = new InvalidationBus(options, transport, quiet());
     await sender.start(5000);
     try {

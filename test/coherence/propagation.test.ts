@@ -91,14 +91,23 @@ describe('coherence: propagation between processes', () => {
 
   it('many keys changed at once all propagate, in few messages', async () => {
     const keys = Array.from({ length: 500 }, (_, i) => `bulk:${i}`);
-    await writer.call('setMany', keys.map((key) => [key, 'old']));
+    await writer.call(
+      'setMany',
+      keys.map((key) => [key, 'old']),
+    );
     await quiesce([writer, reader]);
-    assert.deepEqual(await reader.call('getMany', keys), keys.map(() => 'old'));
+    assert.deepEqual(
+      await reader.call('getMany', keys),
+      keys.map(() => 'old'),
+    );
     const held = await reader.call<unknown[]>('peekRawMany', keys);
     assert.ok(held.every((value) => value === 'old'));
 
     const sentBefore = (await writer.stats()).coherence!.published;
-    await writer.call('setMany', keys.map((key) => [key, 'new']));
+    await writer.call(
+      'setMany',
+      keys.map((key) => [key, 'new']),
+    );
     await writer.call('flush');
 
     await eventually(
@@ -106,14 +115,20 @@ describe('coherence: propagation between processes', () => {
       5000,
       'the reader to drop 500 copies',
     );
-    assert.deepEqual(await reader.call('getMany', keys), keys.map(() => 'new'));
+    assert.deepEqual(
+      await reader.call('getMany', keys),
+      keys.map(() => 'new'),
+    );
     const sent = (await writer.stats()).coherence!.published - sentBefore;
     assert.ok(sent >= 1 && sent < 50, `500 writes of one tick went out in ${sent} messages`);
   });
 
   it('a delete of many keys is one message', async () => {
     const keys = Array.from({ length: 300 }, (_, i) => `gone:${i}`);
-    await writer.call('setMany', keys.map((key) => [key, i(key)]));
+    await writer.call(
+      'setMany',
+      keys.map((key) => [key, i(key)]),
+    );
     await quiesce([writer, reader]);
     await reader.call('getMany', keys);
     const sentBefore = (await writer.stats()).coherence!.published;

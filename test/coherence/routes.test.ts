@@ -26,10 +26,7 @@ function twoInstances(routeTtl: number) {
       distributed: { url: setup.server.url },
       im: { routeTtl },
     };
-    [setup.gateway, setup.reader] = await Promise.all([
-      startWorker(options),
-      startWorker(options),
-    ]);
+    [setup.gateway, setup.reader] = await Promise.all([startWorker(options), startWorker(options)]);
   });
 
   after(async () => {
@@ -129,7 +126,8 @@ describe('coherence: routes and online status from L1', () => {
     const { userId } = newUser();
     const onDead = [`${userId}-x`, `${userId}-y`];
     for (const [i, id] of onDead.entries()) {
-      await gateway.call('bind', { userId: id, deviceId: 'd', serverId: 'gw-dead', connectionId: `k${i}` });
+      const bound = { userId: id, deviceId: 'd', serverId: 'gw-dead', connectionId: `k${i}` };
+      await gateway.call('bind', bound);
     }
     await gateway.call('bind', { userId, deviceId: 'd', serverId: 'gw-alive', connectionId: 'k9' });
     await settle();
