@@ -67,7 +67,7 @@ const MAX_RETRY_DELAY = 2000;
 
 /**
  * Keeps the L1 copies of every instance coherent: writes announce the keys they changed
- * (batched per event-loop turn), and messages from other instances drop the local copies.
+ * (batched: one message for the keys of one run of code), and messages from other instances drop the local copies.
  * While the subscription is down the registered sinks are suspended, and resumed (emptied)
  * when it is back.
  */
@@ -259,7 +259,9 @@ export class InvalidationBus implements InvalidationPublisher {
   #scheduleFlush(): void {
     if (this.#flushScheduled || this.#retryTimer !== undefined) return;
     this.#flushScheduled = true;
-    setImmediate(() => this.#flushNow());
+    // A microtask: every write issued (or answered) in the same run of code joins the batch,
+    // and the message leaves without waiting for the rest of the event-loop turn.
+    queueMicrotask(() => this.#flushNow());
   }
 
   /** Turns the waiting keys into messages and publishes them. */
