@@ -66,10 +66,10 @@ const RETRY_DELAY = 100;
 const MAX_RETRY_DELAY = 2000;
 
 /**
- * Keeps the L1 copies of every instance coherent: writes announce the keys they changed
- * (batched: one message for the keys of one run of code), and messages from other instances drop the local copies.
- * While the subscription is down the registered sinks are suspended, and resumed (emptied)
- * when it is back.
+ * Keeps the L1 copies of every instance coherent: writes announce the keys they changed (one
+ * message for the keys of one run of code), and messages from other instances drop the
+ * local copies. While the subscription is down the registered sinks are suspended, and
+ * resumed (emptied) when it is back.
  */
 export class InvalidationBus implements InvalidationPublisher {
   /** This instance's id in the messages it sends; its own messages are skipped. */
