@@ -90,6 +90,13 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       sentinelRootNodes: options.sentinel.nodes.map(hostAndPort),
       nodeClientOptions: clientOptions,
       commandOptions: { timeout: options.commandTimeout },
+      // Without a reserved master connection, node-redis leases one per burst and calls
+      // that start together while none is leased each wait for their own lease: they run
+      // one round trip at a time, and a call given up on (reply deadline) runs after later
+      // ones. Reserved, every call is pipelined on one connection, in order. The second
+      // pooled connection keeps `use()`/`acquire()` from waiting forever on the reserved one.
+      reserveClient: true,
+      masterPoolSize: 2,
     } as any) as unknown as RedisCommands;
     ReplyDeadlines.install(client, options.commandTimeout, 'sentinel');
     return { client, topology: 'sentinel', owned: true, repliesBounded: true };
