@@ -94,6 +94,21 @@ describe('Sentinel: a frozen master, then fail-overs', () => {
       100,
     );
 
+  it('a write given up on during a freeze does not land after a later write', async () => {
+    // First in the file, from an idle client: the case where node-redis used to lease a
+    // connection per call and run the calls given up on after later ones.
+    const r = await whilePaused({
+      first: () => client.get('order'),
+      stale: () => client.sendCommand(false, ['SET', 'order', 'stale']),
+    });
+    assertFailed(r.stale, 'stale write', ReplyTimeoutError);
+    // Sent right after the resume, while the frozen calls' replies are still on their way.
+    await client.sendCommand(false, ['SET', 'order', 'fresh']);
+
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(await client.get('order'), 'fresh');
+  });
+
   it('a brief freeze: every call fails within the timeout, none hangs', async () => {
     await c.cache.set('before', 'kept');
 
