@@ -164,6 +164,13 @@ async function main(): Promise<void> {
 
   process.stdout.write(record(machine, reports, args.quick) + '\n');
   if (reports.some((report) => report.error !== undefined)) process.exitCode = 1;
+
+  // A suite that leaves a connection open would keep `npm run bench` from ending: say so
+  // and end anyway (the timer does not itself keep the process alive).
+  setTimeout(() => {
+    process.stderr.write('a suite left handles open (a connection not closed); exiting\n');
+    process.exit();
+  }, 10_000).unref();
 }
 
 main().catch((error: unknown) => {

@@ -56,18 +56,51 @@ export function randomIndexes(range: number, length = 1 << 20, seed = 42): Uint3
   return indexes;
 }
 
-/** Runs `task` over `items` with at most `limit` promises pending at once. */
+/**
+ * Runs `task` over `items` with at most `limit` promises pending at once. The first failure
+ * stops the workers from starting new tasks; it is thrown once every pending task settled,
+ * so a caller closing its clients afterwards closes them for good.
+ */
 export async function forEachLimited<T>(
   items: readonly T[],
   limit: number,
   task: (item: T, index: number) => Promise<unknown>,
 ): Promise<void> {
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (failure === undefined && next < items.length) {
       const index = next++;
-      await task(items[index], index);
+      try {
+        await task(items[index], index);
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure !== undefined) throw failure.error;
+}
+
+/**
+ * Calls `write` until it succeeds, at most `attempts` times: data set-up on a loaded machine
+ * can see a Redis reply take longer than a client's timeout, which is not what a suite
+ * measures.
+ */
+export async function retrying<T>(write: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
+  }
+}
+
+/** Waits for every promise, then throws the first failure if any (unlike `Promise.all`). */
+export async function settleAll(promises: readonly Promise<unknown>[]): Promise<void> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((outcome) => outcome.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }

@@ -1,5 +1,12 @@
 import { deepStrictEqual } from 'node:assert/strict';
-import { forEachLimited, onlineStatusRecord, randomIndexes, userKeys } from '../lib/data';
+import {
+  forEachLimited,
+  onlineStatusRecord,
+  randomIndexes,
+  retrying,
+  settleAll,
+  userKeys,
+} from '../lib/data';
 import { createBentoTwoTier, createCacheManagerTwoTier, createRawLru } from '../lib/peers';
 import { throughputRow, type ResultRow } from '../lib/report';
 import { startImCache } from '../lib/subject';
@@ -40,10 +47,10 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     await forEachLimited(keys, 256, async (key, i) => {
       const value = onlineStatusRecord(i);
       lru.set(key, value);
-      await Promise.all([
-        ours.cache.set(key, value),
-        manager.cache.set(key, value, TTL),
-        bento.bento.set({ key, value, ttl: TTL }),
+      await settleAll([
+        retrying(() => ours.cache.set(key, value)),
+        retrying(() => manager.cache.set(key, value, TTL)),
+        retrying(() => bento.bento.set({ key, value, ttl: TTL })),
       ]);
     });
     const oursBefore = ours.cache.stats();

@@ -1,5 +1,12 @@
 import { deepStrictEqual } from 'node:assert/strict';
-import { forEachLimited, onlineStatusRecord, randomIndexes, userKeys } from '../lib/data';
+import {
+  forEachLimited,
+  onlineStatusRecord,
+  randomIndexes,
+  retrying,
+  settleAll,
+  userKeys,
+} from '../lib/data';
 import { openRawRedis } from '../lib/redis';
 import { throughputRow, type ResultRow } from '../lib/report';
 import { startImCache } from '../lib/subject';
@@ -38,9 +45,9 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     context.log(`writing ${count} records for each subject`);
     await forEachLimited(keys, 256, async (key, i) => {
       const value = onlineStatusRecord(i);
-      await Promise.all([
-        ours.cache.set(key, value),
-        raw.set(rawKeys[i], JSON.stringify(value), { PX: TTL }),
+      await settleAll([
+        retrying(() => ours.cache.set(key, value)),
+        retrying(() => raw.set(rawKeys[i], JSON.stringify(value), { PX: TTL })),
       ]);
     });
     const before = ours.cache.stats();
