@@ -34,6 +34,8 @@ export interface RedisClusterSettings {
    * failed (and, with no replicas, the cluster stops serving). Pauses in tests stay shorter.
    */
   nodeTimeout?: number;
+  /** `requirepass` of every node; the seed URLs then carry it (`redis://:password@...`). */
+  password?: string;
 }
 
 /**
@@ -60,13 +62,16 @@ export async function startRedisCluster(
     const failed = started.find((outcome) => outcome.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
 
+    const auth =
+      settings.password === undefined ? [] : ['--no-auth-warning', '-a', settings.password];
     const addresses = servers.map((server) => `127.0.0.1:${server.port}`);
-    await run('redis-cli', ['--cluster', 'create', ...addresses, '--cluster-yes']);
-    await waitUntilOk(servers);
-    const slots = await slotOwners(servers);
+    await run('redis-cli', [...auth, '--cluster', 'create', ...addresses, '--cluster-yes']);
+    await waitUntilOk(servers, auth);
+    const urls = servers.map((server) => withPassword(server.url, settings.password));
+    const slots = await slotOwners(servers, urls[0]);
 
     return {
-      nodes: servers.map((server) => server.url),
+      nodes: urls,
       ports: servers.map((server) => server.port),
       masterOf: (key) => slots[calculateSlot(key)],
       pause: (index) => servers[index].pause(),
@@ -92,14 +97,26 @@ function nodeArgs(dir: string, settings: RedisClusterSettings): string[] {
     String(settings.nodeTimeout ?? 5000),
     '--dir',
     dir,
+    ...(settings.password === undefined
+      ? []
+      : ['--requirepass', settings.password, '--masterauth', settings.password]),
   ];
 }
 
+function withPassword(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = password;
+  return parsed.toString().replace(/\/$/, '');
+}
+
 /** Polls `CLUSTER INFO` on every node until all say `cluster_state:ok` (10 s at most). */
-async function waitUntilOk(servers: RedisServer[]): Promise<void> {
+async function waitUntilOk(servers: RedisServer[], auth: string[]): Promise<void> {
   for (let attempt = 0; attempt < 100; attempt++) {
     const infos = await Promise.all(
-      servers.map((server) => run('redis-cli', ['-p', String(server.port), 'cluster', 'info'])),
+      servers.map((server) =>
+        run('redis-cli', [...auth, '-p', String(server.port), 'cluster', 'info']),
+      ),
     );
     if (infos.every((info) => info.stdout.includes('cluster_state:ok'))) return;
     await sleep(100);
@@ -108,8 +125,8 @@ async function waitUntilOk(servers: RedisServer[]): Promise<void> {
 }
 
 /** For every hash slot, the index of the master serving it (read from `CLUSTER SLOTS`). */
-async function slotOwners(servers: RedisServer[]): Promise<number[]> {
-  const raw = await openRawRedis(servers[0].url);
+async function slotOwners(servers: RedisServer[], url: string): Promise<number[]> {
+  const raw = await openRawRedis(url);
   try {
     const owners = new Array<number>(16384).fill(-1);
     for (const range of await raw.clusterSlots()) {

@@ -77,7 +77,7 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
   if (options.cluster) {
     const client = createCluster({
       rootNodes: options.cluster.nodes.map((url) => ({ url })),
-      defaults: clientOptions,
+      defaults: clusterNodeDefaults(options.cluster.nodes[0], clientOptions),
       commandOptions: { timeout: options.commandTimeout },
     } as any) as unknown as RedisCommands;
     ReplyDeadlines.install(client, options.commandTimeout, 'cluster');
@@ -105,6 +105,22 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
   const client = createClient({ url: options.url, ...clientOptions } as any) as RedisCommands;
   ReplyDeadlines.install(client, options.commandTimeout, 'standalone');
   return { client, topology: 'standalone', owned: true, repliesBounded: true };
+}
+
+/**
+ * The options of every node client of a cluster. node-redis applies a seed URL's user,
+ * password and `rediss://` to that seed only, and opens the nodes it discovers with these
+ * defaults: they carry the first seed's credentials and TLS, which every node of one cluster
+ * shares.
+ */
+function clusterNodeDefaults<T extends { socket: object }>(seed: string, clientOptions: T) {
+  const url = new URL(seed);
+  return {
+    ...clientOptions,
+    ...(url.username === '' ? {} : { username: decodeURIComponent(url.username) }),
+    ...(url.password === '' ? {} : { password: decodeURIComponent(url.password) }),
+    socket: { ...clientOptions.socket, ...(url.protocol === 'rediss:' ? { tls: true } : {}) },
+  };
 }
 
 function guessTopology(options: ResolvedDistributedOptions): RedisTopology {

@@ -157,7 +157,7 @@ end
 return 0`;
 
 function describeTarget(options: ResolvedDistributedOptions): string {
-  if (options.cluster) return `cluster ${options.cluster.nodes.join(', ')}`;
+  if (options.cluster) return `cluster ${options.cluster.nodes.map(redactUrl).join(', ')}`;
   if (options.sentinel) return `sentinel ${options.sentinel.name}`;
   return redactUrl(options.url ?? '');
 }
