@@ -43,6 +43,11 @@ export interface RedisSentinelSettings {
   downAfter?: number;
   /** `failover-timeout`. */
   failoverTimeout?: number;
+  /**
+   * One password for the data servers and the Sentinel (`requirepass`, `masterauth`,
+   * `sentinel auth-pass`); every URL of the deployment then carries it.
+   */
+  password?: string;
 }
 
 const sentinels = new Set<ChildProcess>();
@@ -68,24 +73,26 @@ export async function startRedisSentinel(
 
   try {
     // No delay before a full sync (Redis 7 waits 5 s by default for more replicas to join).
-    const noDelay = ['--repl-diskless-sync-delay', '0'];
-    servers.push(await startRedisServer(noDelay));
+    const common = ['--repl-diskless-sync-delay', '0', ...authArgs(settings.password)];
+    servers.push(withPassword(await startRedisServer(common), settings.password));
     const master = servers[0];
+    const replicaOfMaster = ['--replicaof', '127.0.0.1', String(master.port)];
     servers.push(
-      await startRedisServer([...noDelay, '--replicaof', '127.0.0.1', String(master.port)]),
+      withPassword(await startRedisServer([...common, ...replicaOfMaster]), settings.password),
     );
     await waitUntilInSync(servers[1]);
 
     const port = await freePort();
     sentinel = await launchSentinel(dir, port, master.port, settings);
-    admin = await openRawRedis(`redis://127.0.0.1:${port}`);
+    const url = authUrl(`redis://127.0.0.1:${port}`, settings.password);
+    admin = await openRawRedis(url);
     await waitUntilKnown(admin);
 
     const sentinelAdmin = admin;
     const currentMaster = () => masterIndex(sentinelAdmin, servers);
     return {
       name: SENTINEL_MASTER_NAME,
-      nodes: [`redis://127.0.0.1:${port}`],
+      nodes: [url],
       servers,
       currentMaster,
       failover: () => failover(sentinelAdmin, servers),
@@ -96,6 +103,22 @@ export async function startRedisSentinel(
     await stop();
     throw error;
   }
+}
+
+function authArgs(password: string | undefined): string[] {
+  return password === undefined ? [] : ['--requirepass', password, '--masterauth', password];
+}
+
+function authUrl(url: string, password: string | undefined): string {
+  if (password === undefined) return url;
+  const parsed = new URL(url);
+  parsed.password = password;
+  return parsed.toString().replace(/\/$/, '');
+}
+
+/** `server`, its `url` carrying `password`. */
+function withPassword(server: RedisServer, password: string | undefined): RedisServer {
+  return password === undefined ? server : { ...server, url: authUrl(server.url, password) };
 }
 
 async function launchSentinel(
@@ -117,6 +140,9 @@ async function launchSentinel(
       `sentinel down-after-milliseconds ${name} ${settings.downAfter ?? 1000}`,
       `sentinel failover-timeout ${name} ${settings.failoverTimeout ?? 5000}`,
       `sentinel parallel-syncs ${name} 1`,
+      ...(settings.password === undefined
+        ? []
+        : [`requirepass ${settings.password}`, `sentinel auth-pass ${name} ${settings.password}`]),
       '',
     ].join('\n'),
   );
@@ -125,7 +151,7 @@ async function launchSentinel(
   sentinels.add(child);
   const failed = once(child, 'error');
   for (let attempt = 0; attempt < 100; attempt++) {
-    const up = await Promise.race([ping(port), failed.then(() => 'error' as const)]);
+    const up = await Promise.race([ping(port, true), failed.then(() => 'error' as const)]);
     if (up === 'error') throw new Error('redis-server --sentinel could not be started');
     if (up) return child;
     await sleep(50);

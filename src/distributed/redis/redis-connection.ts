@@ -77,7 +77,9 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
   if (options.cluster) {
     const client = createCluster({
       rootNodes: options.cluster.nodes.map((url) => ({ url })),
-      defaults: clusterNodeDefaults(options.cluster.nodes[0], clientOptions),
+      // node-redis applies a seed URL's user, password and TLS to that seed only and opens
+      // the nodes it discovers with `defaults`: every node of a cluster shares them.
+      defaults: withSeedAuth(options.cluster.nodes[0], clientOptions),
       commandOptions: { timeout: options.commandTimeout },
     } as any) as unknown as RedisCommands;
     ReplyDeadlines.install(client, options.commandTimeout, 'cluster');
@@ -88,7 +90,12 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
     const client = createSentinel({
       name: options.sentinel.name,
       sentinelRootNodes: options.sentinel.nodes.map(hostAndPort),
-      nodeClientOptions: clientOptions,
+      // The sentinels' URLs are the only place for credentials and TLS: they serve the
+      // sentinels and the master alike (one password for both, as is usual).
+      nodeClientOptions: withSeedAuth(options.sentinel.nodes[0], clientOptions),
+      sentinelClientOptions: withSeedAuth(options.sentinel.nodes[0], {
+        socket: { connectTimeout: options.connectTimeout, ...options.tls },
+      }),
       commandOptions: { timeout: options.commandTimeout },
       // Without a reserved master connection, node-redis leases one per burst and calls
       // that start together while none is leased each wait for their own lease: they run
@@ -107,13 +114,8 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
   return { client, topology: 'standalone', owned: true, repliesBounded: true };
 }
 
-/**
- * The options of every node client of a cluster. node-redis applies a seed URL's user,
- * password and `rediss://` to that seed only, and opens the nodes it discovers with these
- * defaults: they carry the first seed's credentials and TLS, which every node of one cluster
- * shares.
- */
-function clusterNodeDefaults<T extends { socket: object }>(seed: string, clientOptions: T) {
+/** `clientOptions` with the user, password and `rediss://` TLS of the URL `seed`. */
+function withSeedAuth<T extends { socket: object }>(seed: string, clientOptions: T) {
   const url = new URL(seed);
   return {
     ...clientOptions,
