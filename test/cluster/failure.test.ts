@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { DISTRIBUTED_CACHE, DistributedCacheError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { ReplyTimeoutError } from '../../src/distributed/redis/reply-deadlines';
+import { resolveOptions } from '../../src/options/resolve-options';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster';
 import { uniqueNamespace } from '../support/redis';
@@ -159,5 +160,40 @@ describe('a paused Cluster master', () => {
     assert.deepEqual(await client.multi().set(key, 'C').get(key).exec(), ['OK', 'C']);
     assert.equal(await client.sendCommand(key, true, ['GET', key]), 'C');
     assert.deepEqual(await c.cache.routes.get(onPaused), []);
+  });
+
+  it('a seed frozen while the client starts: start-up goes on, calls fail, then work', async () => {
+    const options = resolveOptions({
+      distributed: {
+        cluster: { nodes: [cluster.nodes[PAUSED]] },
+        commandTimeout: COMMAND_TIMEOUT,
+        connectTimeout: 500,
+      },
+    });
+    const logger = new MemoryLogger();
+    const late = new RedisDistributedCache(options.distributed, logger);
+    cluster.pause(PAUSED);
+    try {
+      const started = await settleWithin(late.connect(), NO_HANG);
+      assert.equal(started.status, 'fulfilled');
+      assert.match(logger.lines[0]?.message ?? '', /not reachable at start-up/);
+      assert.equal((await settleWithin(late.get(`{${elsewhere}}:x`), NO_HANG)).status, 'rejected');
+    } finally {
+      cluster.resume(PAUSED);
+    }
+
+    const works = async () => {
+      await late.set(`{${elsewhere}}:x`, 'late', 60_000);
+      return true;
+    };
+    try {
+      assert.ok(await eventually(works, 5000), 'the client discovered the cluster');
+      assert.deepEqual(await late.getMany([`{${onPaused}}:x`, `{${elsewhere}}:x`]), [
+        undefined,
+        'late',
+      ]);
+    } finally {
+      await late.close();
+    }
   });
 });

@@ -3,6 +3,7 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { DISTRIBUTED_CACHE, DistributedCacheError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { ReplyTimeoutError } from '../../src/distributed/redis/reply-deadlines';
+import { resolveOptions } from '../../src/options/resolve-options';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel';
 import { openRawRedis } from '../support/redis-client';
@@ -152,6 +153,39 @@ describe('Sentinel: a frozen master, then fail-overs', () => {
     assert.deepEqual(await client.multi().set('raw', 'C').get('raw').exec(), ['OK', 'C']);
     assert.equal(await client.sendCommand(true, ['GET', 'raw']), 'C');
     assert.equal(await sentinel.currentMaster(), 0, 'no fail-over happened');
+  });
+
+  it('a master frozen while a client starts: start-up goes on, calls fail, then work', async () => {
+    const options = resolveOptions({
+      distributed: {
+        sentinel: { name: sentinel.name, nodes: sentinel.nodes },
+        commandTimeout: COMMAND_TIMEOUT,
+        connectTimeout: 500,
+      },
+    });
+    const logger = new MemoryLogger();
+    const late = new RedisDistributedCache(options.distributed, logger);
+    const master = sentinel.servers[await sentinel.currentMaster()];
+    master.pause();
+    try {
+      const started = await settleWithin(late.connect(), NO_HANG);
+      assert.equal(started.status, 'fulfilled');
+      assert.match(logger.lines[0]?.message ?? '', /not reachable at start-up/);
+      assert.equal((await settleWithin(late.get('late'), NO_HANG)).status, 'rejected');
+    } finally {
+      master.resume();
+    }
+
+    const works = async () => {
+      await late.set('late', 'written', 60_000);
+      return true;
+    };
+    try {
+      assert.ok(await eventually(works, 5000), 'the client reached the master');
+      assert.equal(await late.get('late'), 'written');
+    } finally {
+      await late.close();
+    }
   });
 
   it('follows a fail-over to the replica, keeping what was written before', async () => {
