@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel';
+import { uniqueNamespace } from '../support/redis';
+import { eventually, quiesce, startWorker, type Worker } from './support/workers';
+
+/** The bus through Redis Sentinel: a second Sentinel client subscribes, and follows fail-overs. */
+describe('coherence through Redis Sentinel', () => {
+  let sentinel: RedisSentinel;
+  let writer: Worker;
+  let reader: Worker;
+
+  before(async () => {
+    sentinel = await startRedisSentinel({ downAfter: 1000, failoverTimeout: 2000 });
+    const options = {
+      namespace: uniqueNamespace('sen'),
+      distributed: { sentinel: { name: sentinel.name, nodes: sentinel.nodes } },
+      coherence: { heartbeat: '200ms' },
+    };
+    [writer, reader] = await Promise.all([startWorker(options), startWorker(options)]);
+  });
+
+  after(async () => {
+    await Promise.all([writer?.close(), reader?.close()]);
+    await sentinel?.stop();
+  });
+
+  it('subscribes and propagates a write', async () => {
+    assert.equal((await reader.stats()).coherence!.connected, true);
+    await writer.call('set', 'k', 'old');
+    await quiesce([writer, reader]);
+    assert.equal(await reader.call('get', 'k'), 'old');
+    assert.equal(await reader.call('peekRaw', 'k'), 'old');
+
+    await writer.call('set', 'k', 'new');
+
+    await reader.call('waitFor', 'k', 'new', 5000);
+  });
+
+  it('after a fail-over, keeps propagating and serves no copy from before it', async () => {
+    await writer.call('set', 'route', 'gateway-a');
+    await quiesce([writer, reader]);
+    assert.equal(await reader.call('get', 'route'), 'gateway-a');
+    await sentinel.replicated();
+
+    await sentinel.failover();
+    await eventually(
+      () =>
+        writer.call('set', 'route', 'gateway-b').then(
+          () => true,
+          () => false,
+        ),
+      15_000,
+      'a write on the new master',
+    );
+
+    await eventually(
+      async () => {
+        const read = await reader.call('get', 'route').catch(() => 'failed');
+        return read === 'gateway-b';
+      },
+      15_000,
+      'the reader to see the write made on the new master',
+    );
+    await eventually(async () => (await reader.stats()).coherence!.connected, 15_000, 'bus up');
+    await writer.call('set', 'route', 'gateway-c');
+    await reader.call('waitFor', 'route', 'gateway-c', 5000);
+  });
+});
