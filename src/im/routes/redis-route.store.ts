@@ -6,9 +6,17 @@ import type { RouteStore } from './route.store';
 import type { Route, RouteRef, UserStatus } from './route.types';
 import { STATUS_CODE } from './user-record';
 
-/** Bindings renewed per script call: large enough to amortize the call, small enough not to
- * hold Redis for long (about a millisecond per thousand). */
+/**
+ * Bindings renewed per script call: large enough to amortize the call, small enough not to
+ * hold Redis for long (a few milliseconds per call).
+ */
 const RENEW_CHUNK = 1000;
+/**
+ * Renew script calls in flight at once. Every call must be answered within the command
+ * timeout, counted from when it is sent, so a huge batch is streamed through a window
+ * rather than queued in Redis all at once: up to 4000 bindings are one round trip.
+ */
+const RENEW_WINDOW = 4;
 /** Users checked per `removeServer` script call and index scan step. */
 const REMOVE_CHUNK = 500;
 
@@ -83,19 +91,19 @@ export class RedisRouteStore implements RouteStore {
       this.keys.presenceChannel,
     ];
 
-    const gone = await Promise.all(
-      this.redis.groups(keys, RENEW_CHUNK).map(async (group) => {
-        const groupKeys = new Array<string>(group.length);
-        const args = head.slice();
-        for (let j = 0; j < group.length; j++) {
-          const ref = refs[group[j]];
-          groupKeys[j] = keys[group[j]];
-          args.push(ref.userId, ref.deviceId, ref.connectionId);
-        }
-        const positions = await this.redis.run<number[]>(RENEW, groupKeys, args);
-        return positions.map((p) => group[p - 1]);
-      }),
-    );
+    const renewGroup = async (group: number[]) => {
+      const groupKeys = new Array<string>(group.length);
+      const args = head.slice();
+      for (let j = 0; j < group.length; j++) {
+        const ref = refs[group[j]];
+        groupKeys[j] = keys[group[j]];
+        args.push(ref.userId, ref.deviceId, ref.connectionId);
+      }
+      const positions = await this.redis.run<number[]>(RENEW, groupKeys, args);
+      return positions.map((p) => group[p - 1]);
+    };
+
+    const gone = await inWindow(this.redis.groups(keys, RENEW_CHUNK), RENEW_WINDOW, renewGroup);
     return gone.flat().sort((a, b) => a - b);
   }
 
@@ -149,4 +157,31 @@ export class RedisRouteStore implements RouteStore {
     );
     return counts.reduce((sum, n) => sum + n, 0);
   }
+}
+
+/**
+ * Runs `task` on every item with at most `window` runs pending at once, each started as
+ * soon as one finishes; resolves the results in item order. The first failure rejects.
+ */
+async function inWindow<T, R>(
+  items: readonly T[],
+  window: number,
+  task: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < items.length && !failed) {
+      const index = next++;
+      try {
+        results[index] = await task(items[index]);
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, items.length) }, worker));
+  return results;
 }

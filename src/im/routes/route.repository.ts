@@ -64,10 +64,11 @@ export class RouteRepository {
   }
 
   /**
-   * Extends the lease of each live binding by `im.routeTtl`, in one round trip (a few
-   * script calls of up to 1000 bindings each, sent together). Resolves the given routes
-   * that no longer exist (expired, unbound, replaced or removed), as the same objects:
-   * the caller closes those connections.
+   * Extends the lease of each live binding by `im.routeTtl`: script calls of up to 1000
+   * bindings each, four in flight at a time, so up to 4000 bindings are one round trip and
+   * more stream through that window. Resolves the given routes that no longer exist
+   * (expired, unbound, replaced or removed), as the same objects: the caller closes those
+   * connections.
    */
   async renew<R extends RouteRef>(routes: readonly R[]): Promise<R[]> {
     checkArray(routes, 'routes');
