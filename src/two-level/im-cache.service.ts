@@ -36,7 +36,7 @@ import {
   NEGATIVE,
   separatorOf,
 } from './entry-codec';
-import { deepFreeze } from './freeze';
+import { deepFreeze, frozenJsonCopy, NOT_PLAIN } from './freeze';
 
 /** Options of a single `set`. */
 export interface SetOptions {
@@ -222,7 +222,7 @@ export class ImCacheService {
     }
     const json = serialize(key, value);
     const ttl = this.#ttl(options?.ttl, this.#options.ttl, 'ttl');
-    this.#fillL1(key, json, ttl);
+    if (this.#hasL1) this.#fillL1(key, value, json, ttl);
     const entry = encodeValue(this.#now() + ttl, json);
     const writing = this.#writeL2('set', key, entry, ttl + this.#defaults.grace);
     // Announced even if the write fails: it may have landed, and a needless drop costs a read.
@@ -322,8 +322,9 @@ export class ImCacheService {
       return l1Keys.map((key) => this.#staleOrThrow(key, error));
     }
     const values = new Array<unknown>(raws.length);
+    const now = this.#now();
     for (let i = 0; i < raws.length; i++) {
-      const value = this.#acceptL2(l1Keys[i], raws[i]);
+      const value = this.#acceptL2(l1Keys[i], raws[i], 0, now);
       values[i] = value === NEGATIVE ? undefined : value;
     }
     return values;
@@ -333,14 +334,17 @@ export class ImCacheService {
    * Turns an L2 string into a value, {@link NEGATIVE} or {@link MISS}, counting the outcome
    * and filling L1 with what remains of the entry's lifetime. An entry past its TTL but
    * within `grace` is a miss all the same, returned as a {@link StaleCopy} for fail-safe.
+   *
+   * Without L1 a value read by `get` or `getMany` is the caller's own fresh copy, so it is
+   * not frozen; `getOrLoad` freezes what it shares between the callers of one flight.
    */
-  #acceptL2(key: string, raw: string | null | undefined, grace = 0): unknown {
+  #acceptL2(key: string, raw: string | null | undefined, grace = 0, now = this.#now()): unknown {
     if (raw === null || raw === undefined) {
       this.#stats.l2Misses++;
       return MISS;
     }
     const bar = separatorOf(raw);
-    const remaining = bar < 0 ? 0 : expiryOf(raw, bar) - this.#now();
+    const remaining = bar < 0 ? 0 : expiryOf(raw, bar) - now;
     if (remaining <= 0) {
       this.#stats.l2Misses++;
       if (bar < 0 || grace === 0 || -remaining > grace) return MISS;
@@ -348,12 +352,11 @@ export class ImCacheService {
     }
 
     this.#stats.l2Hits++;
-    // Frozen even without L1, so a read behaves the same whichever local driver is chosen.
-    const value = deepFreeze(decodeValue(raw, bar, key));
+    const value = decodeValue(raw, bar, key);
     if (value === NEGATIVE) this.#stats.negativeHits++;
     if (this.#hasL1) {
       const ttl = Math.min(remaining, this.#options.local.ttl);
-      this.#l1.set(key, value, ttl, raw.length - bar);
+      this.#l1.set(key, deepFreeze(value), ttl, raw.length - bar);
     }
     return value;
   }
@@ -373,7 +376,7 @@ export class ImCacheService {
         if (policy.refreshAhead > 0 && found !== NEGATIVE) {
           this.#refreshIfNear(key, loader, policy, raw as string);
         }
-        return (found === NEGATIVE ? undefined : found) as T;
+        return (found === NEGATIVE ? undefined : deepFreeze(found)) as T;
       }
     } catch (error) {
       // L2 unreadable (down, slow, breaker open, or an entry this module did not write).
@@ -543,7 +546,7 @@ export class ImCacheService {
     }
     const json = serialize(key, loaded);
     const ttl = applyJitter(policy.ttl, this.#options.jitter);
-    const stored = this.#fillL1(key, json, ttl);
+    const stored = this.#fillL1(key, loaded, json, ttl);
     if (writeL2) {
       const entry = encodeValue(this.#now() + ttl, json);
       const writing = this.#writeL2('set', key, entry, ttl + policy.grace);
@@ -576,9 +579,13 @@ export class ImCacheService {
     }
   }
 
-  /** Stores a frozen copy of the value in L1 and returns it. */
-  #fillL1(key: string, json: string, ttl: number): unknown {
-    const copy = deepFreeze(JSON.parse(json));
+  /**
+   * Stores a frozen copy of `value` (whose JSON is `json`) in L1 and returns it. The copy
+   * shares strings with `value` when it is plain JSON data, else it is parsed from `json`.
+   */
+  #fillL1(key: string, value: unknown, json: string, ttl: number): unknown {
+    const plain = frozenJsonCopy(value);
+    const copy = plain === NOT_PLAIN ? deepFreeze(JSON.parse(json)) : plain;
     if (this.#hasL1) {
       const cap = applyJitter(this.#options.local.ttl, this.#options.jitter);
       this.#l1.set(key, copy, Math.min(ttl, cap), json.length);
