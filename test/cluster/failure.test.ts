@@ -30,6 +30,7 @@ describe('a paused Cluster master', () => {
   let cluster: RedisCluster;
   let c: TestCache;
   let client: any;
+  const logger = new MemoryLogger();
   /** Keys (and IM user IDs) whose slot the paused master serves, and ones it does not. */
   let onPaused: string;
   let elsewhere: string;
@@ -38,7 +39,7 @@ describe('a paused Cluster master', () => {
     cluster = await startRedisCluster();
     c = await startCache({
       namespace: uniqueNamespace('clu-fail'),
-      logger: new MemoryLogger(),
+      logger,
       local: { driver: 'none' },
       distributed: { cluster: { nodes: cluster.nodes }, commandTimeout: COMMAND_TIMEOUT },
       breaker: false,
@@ -195,5 +196,30 @@ describe('a paused Cluster master', () => {
     } finally {
       await late.close();
     }
+  });
+
+  it('a master that goes away is logged once, calls fail fast, it is back on restart', async () => {
+    const key = `{${onPaused}}:restart`;
+    const lines = () => logger.lines.map((line) => `${line.level} ${line.message}`);
+    const address = `127.0.0.1:${cluster.ports[PAUSED]}`;
+    await cluster.kill(PAUSED);
+    try {
+      for (let i = 0; i < 5; i++) {
+        assertTimedOut(await settleWithin(c.cache.get(key), NO_HANG), 'get', DistributedCacheError);
+      }
+      const down = lines().filter((line) => line.includes(`node ${address} error`));
+      assert.equal(down.length, 1, lines().join('\n'));
+      assert.match(down[0], /^warn redis cluster node .* reconnecting$/);
+    } finally {
+      await cluster.start(PAUSED);
+    }
+
+    const works = async () => {
+      await c.cache.set(key, 'back');
+      return true;
+    };
+    assert.ok(await eventually(works, 10_000), 'the restarted master serves its slots again');
+    assert.equal(await c.cache.get(key), 'back');
+    assert.ok(lines().includes(`log redis cluster node ${address} restored`), lines().join('\n'));
   });
 });

@@ -23,6 +23,12 @@ export interface RedisCluster {
   /** Freezes master `index` (SIGSTOP): its connections stay open, nothing answers. */
   pause(index: number): void;
   resume(index: number): void;
+  /**
+   * Kills master `index` and resolves once it is gone; `start` brings it back on the same
+   * port with the same cluster config file, so it rejoins with its slots (not its data).
+   */
+  kill(index: number): Promise<void>;
+  start(index: number): Promise<void>;
   /** Kills every node and removes the temporary directory. */
   stop(): Promise<void>;
 }
@@ -76,6 +82,8 @@ export async function startRedisCluster(
       masterOf: (key) => slots[calculateSlot(key)],
       pause: (index) => servers[index].pause(),
       resume: (index) => servers[index].resume(),
+      kill: (index) => servers[index].stop(),
+      start: (index) => servers[index].restart(),
       stop,
     };
   } catch (error) {

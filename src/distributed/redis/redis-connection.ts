@@ -104,6 +104,8 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
       // pooled connection keeps `use()`/`acquire()` from waiting forever on the reserved one.
       reserveClient: true,
       masterPoolSize: 2,
+      // Errors of the master and sentinel connections, so that an outage is logged.
+      passthroughClientErrorEvents: true,
     } as any) as unknown as RedisCommands;
     ReplyDeadlines.install(client, options.commandTimeout, 'sentinel');
     return { client, topology: 'sentinel', owned: true, repliesBounded: true };

@@ -26,6 +26,8 @@ export class RedisDistributedCache implements DistributedCache {
   /** Reply deadlines of this driver's calls, when the client does not bound them itself. */
   readonly #deadlines: ReplyDeadlines | undefined;
   #down = false;
+  #sentinelLoggedAt = -Infinity;
+  #sentinelSkipped = 0;
 
   constructor(
     options: ResolvedDistributedOptions,
@@ -136,17 +138,65 @@ export class RedisDistributedCache implements DistributedCache {
 
   /** Logs the first error of an outage and the recovery, not every reconnect attempt. */
   #watch(client: RedisCommands): void {
-    client.on('error', (error: Error) => {
+    client.on('error', (error: unknown) => {
+      if (this.#connection.topology === 'sentinel') return this.#sentinelError(error);
       if (this.#down) return;
       this.#down = true;
-      this.#logger?.warn(`redis connection error: ${error.message}; reconnecting`);
+      this.#logger?.warn(`redis connection error: ${describeError(error)}; reconnecting`);
     });
     client.on('ready', () => {
       if (!this.#down) return;
       this.#down = false;
       this.#logger?.log('redis connection restored');
     });
+    if (this.#connection.topology === 'cluster') this.#watchClusterNodes(client);
   }
+
+  /**
+   * A cluster reports each node's connection errors apart, but the recovery of a node only
+   * on its first connection: the node's own client tells when it is back.
+   */
+  #watchClusterNodes(client: RedisCommands): void {
+    const down = new Set<string>();
+    const restored = (address: string) => {
+      if (down.delete(address)) this.#logger?.log(`redis cluster node ${address} restored`);
+    };
+    client.on('node-error', (error: unknown, node: { host: string; port: number }) => {
+      const address = `${node.host}:${node.port}`;
+      if (down.has(address)) return;
+      down.add(address);
+      this.#logger?.warn(
+        `redis cluster node ${address} error: ${describeError(error)}; reconnecting`,
+      );
+      client.nodeByAddress?.get(address)?.client?.once('ready', () => restored(address));
+    });
+    client.on('node-ready', (node: { host: string; port: number }) => {
+      restored(`${node.host}:${node.port}`);
+    });
+  }
+
+  /**
+   * Sentinel passes on its connections' errors but not their recoveries: at most one line
+   * per `SENTINEL_LOG_INTERVAL`, with the count of the errors left out.
+   */
+  #sentinelError(error: unknown): void {
+    const now = Date.now();
+    if (now - this.#sentinelLoggedAt < SENTINEL_LOG_INTERVAL) {
+      this.#sentinelSkipped++;
+      return;
+    }
+    const skipped = this.#sentinelSkipped > 0 ? ` (${this.#sentinelSkipped} more since)` : '';
+    this.#sentinelLoggedAt = now;
+    this.#sentinelSkipped = 0;
+    this.#logger?.warn(`redis sentinel error: ${describeError(error)}; reconnecting${skipped}`);
+  }
+}
+
+/** Errors of Sentinel connections are logged at most this often (ms). */
+const SENTINEL_LOG_INTERVAL = 10_000;
+
+function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /** Deletes a lock only while it still holds the caller's token. */
