@@ -5,7 +5,7 @@ import { presenceContract } from './contract/presence.contract';
 import { readCursorsContract } from './contract/read-cursors.contract';
 import { routesContract } from './contract/routes.contract';
 import { videoSessionsContract } from './contract/video-sessions.contract';
-import { startRedisCluster, type RedisCluster } from './support/cluster';
+import { startRedisCluster, type RedisCluster } from '../support/redis-cluster';
 import { redisFixtureOn, type Backend } from './support/fixture';
 
 // The whole contract again on a three-master Redis Cluster: batches split by hash slot,

@@ -74,7 +74,7 @@ export class RedisPresenceFeed implements PresenceFeed {
           const reason = error instanceof Error ? error.message : String(error);
           this.logger.warn(`presence subscription failed: ${reason}; retrying`);
         }
-        await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt)));
+        await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt)).unref());
       }
     }
     // Closed before it could subscribe: stay pending, as documented (never reject).

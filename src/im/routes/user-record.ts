@@ -16,6 +16,7 @@ import type { OnlineStatus, Route, UserStatus } from './route.types';
  * in route.scripts.ts read and write the same layout.
  */
 export const ENTRY = '\x1e';
+/** Separates the fields of a device entry (see {@link ENTRY}). */
 export const FIELD = '\x1f';
 
 const ENTRY_CODE = 30;

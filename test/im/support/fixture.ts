@@ -40,6 +40,8 @@ export interface Backend {
 }
 
 const ROUTE_TTL = 60_000;
+/** How long {@link ChangeLog.settle} waits for stragglers after its marker. */
+const QUIET_MS = 50;
 
 async function memoryFixture(): Promise<ImFixture> {
   const clock = new ManualClock();
@@ -140,8 +142,10 @@ export class ChangeLog {
   }
 
   /**
-   * Waits until `cache` published a marker change and this log received it. Changes are
-   * delivered in publishing order, so everything published before the marker is in by then.
+   * Waits until every change published so far has arrived: `cache` publishes a marker
+   * change and this log waits for it. One Redis delivers in publishing order, so that is
+   * enough there; on a Cluster, changes published by different masters may arrive in any
+   * order, so the log also waits until no change arrived for {@link QUIET_MS}.
    */
   async settle(cache: ImCacheService): Promise<void> {
     const marker = `marker-${Math.random().toString(36).slice(2)}`;
@@ -153,6 +157,10 @@ export class ChangeLog {
         throw new Error('the marker change did not arrive within 5 s');
       }),
     ]);
+    for (let heard = -1; heard !== this.changes.length; ) {
+      heard = this.changes.length;
+      await sleep(QUIET_MS);
+    }
     this.changes.splice(
       this.changes.findIndex((c) => c.userId === marker),
       1,
