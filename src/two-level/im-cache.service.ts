@@ -36,7 +36,7 @@ import {
   NEGATIVE,
   separatorOf,
 } from './entry-codec';
-import { deepFreeze, frozenJsonCopy, NOT_PLAIN } from './freeze';
+import { deepFreeze } from './freeze';
 
 /** Options of a single `set`. */
 export interface SetOptions {
@@ -222,7 +222,7 @@ export class ImCacheService {
     }
     const json = serialize(key, value);
     const ttl = this.#ttl(options?.ttl, this.#options.ttl, 'ttl');
-    if (this.#hasL1) this.#fillL1(key, value, json, ttl);
+    if (this.#hasL1) this.#fillL1(key, json, ttl);
     const entry = encodeValue(this.#now() + ttl, json);
     const writing = this.#writeL2('set', key, entry, ttl + this.#defaults.grace);
     // Announced even if the write fails: it may have landed, and a needless drop costs a read.
@@ -546,7 +546,7 @@ export class ImCacheService {
     }
     const json = serialize(key, loaded);
     const ttl = applyJitter(policy.ttl, this.#options.jitter);
-    const stored = this.#fillL1(key, loaded, json, ttl);
+    const stored = this.#fillL1(key, json, ttl);
     if (writeL2) {
       const entry = encodeValue(this.#now() + ttl, json);
       const writing = this.#writeL2('set', key, entry, ttl + policy.grace);
@@ -580,12 +580,11 @@ export class ImCacheService {
   }
 
   /**
-   * Stores a frozen copy of `value` (whose JSON is `json`) in L1 and returns it. The copy
-   * shares strings with `value` when it is plain JSON data, else it is parsed from `json`.
+   * Stores a frozen copy of the value (parsed back from its JSON, so L1 holds exactly what L2
+   * would return, and as compactly as V8 builds parsed objects) in L1 and returns it.
    */
-  #fillL1(key: string, value: unknown, json: string, ttl: number): unknown {
-    const plain = frozenJsonCopy(value);
-    const copy = plain === NOT_PLAIN ? deepFreeze(JSON.parse(json)) : plain;
+  #fillL1(key: string, json: string, ttl: number): unknown {
+    const copy = deepFreeze(JSON.parse(json));
     if (this.#hasL1) {
       const cap = applyJitter(this.#options.local.ttl, this.#options.jitter);
       this.#l1.set(key, copy, Math.min(ttl, cap), json.length);
