@@ -41,16 +41,56 @@ export function expiryOf(raw: string, bar: number): number {
   return expiresAt;
 }
 
+/** Whether the entry whose separator is at `bar` is a negative one. */
+export function isNegative(raw: string, bar: number): boolean {
+  return raw.length === bar + 2 && raw.charCodeAt(bar + 1) === BANG;
+}
+
 /**
  * The value of an entry (parsed from JSON) or {@link NEGATIVE}.
  *
  * @throws CorruptEntryError when `raw` was not written by this module
  */
 export function decodeValue(raw: string, bar: number, key: string): unknown {
-  if (raw.length === bar + 2 && raw.charCodeAt(bar + 1) === BANG) return NEGATIVE;
+  if (isNegative(raw, bar)) return NEGATIVE;
   try {
     return JSON.parse(raw.slice(bar + 1));
   } catch (cause) {
     throw new CorruptEntryError(key, { cause });
   }
+}
+
+/**
+ * Parses the JSON parts of many entries with one `JSON.parse` call, which is cheaper than one
+ * call per part. A part that could change the framing of the batch (its first and last
+ * characters disagree, as they never do in a JSON text this module wrote) or a batch that
+ * does not parse into exactly one element per part falls back to part-by-part parsing, so a
+ * corrupt entry is still reported under its own key.
+ */
+export function decodeJsonBatch(parts: readonly string[], keys: readonly string[]): unknown[] {
+  if (parts.length > 1 && parts.every(isFramed)) {
+    try {
+      const values = JSON.parse(`[${parts.join(',')}]`) as unknown[];
+      if (values.length === parts.length) return values;
+    } catch {
+      // One part is not JSON: the loop below names it.
+    }
+  }
+  return parts.map((part, i) => {
+    try {
+      return JSON.parse(part);
+    } catch (cause) {
+      throw new CorruptEntryError(keys[i], { cause });
+    }
+  });
+}
+
+const CLOSERS: Record<string, string> = { '[': ']', '{': '}', '"': '"' };
+
+/** A JSON text's first and last characters agree: brackets, braces, quotes or a scalar. */
+function isFramed(part: string): boolean {
+  const first = part[0];
+  const closer = CLOSERS[first];
+  if (closer !== undefined) return part.length > 1 && part[part.length - 1] === closer;
+  return part.length > 0 && !/[[\]{}",]/.test(part);
 }
