@@ -5,19 +5,15 @@ import { DISTRIBUTED_CACHE, type DistributedCacheOptions } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { resolveOptions } from '../../src/options/resolve-options';
 import { distributedCacheContract } from '../contract/distributed-cache.contract';
-import { presenceContract } from '../im/contract/presence.contract';
-import { readCursorsContract } from '../im/contract/read-cursors.contract';
-import { routesContract } from '../im/contract/routes.contract';
-import { videoSessionsContract } from '../im/contract/video-sessions.contract';
-import { redisFixtureOn, type Backend } from '../im/support/fixture';
 import { startCache, type TestCache } from '../support/app';
 import { globEscape, openRawRedis, scanKeys, type RawRedis } from '../support/redis-client';
 import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel';
 import { uniqueNamespace } from '../support/redis';
 
 // One throwaway Sentinel deployment (master, replica, one sentinel) for the whole file: the
-// L2 contract, the service and the IM repositories through Sentinel. The master is never
-// paused or failed over here (see failure.test).
+// L2 contract and the service through Sentinel (the IM repositories' contract runs through
+// Sentinel in test/im/sentinel.test.ts). The master is never paused or failed over here (see
+// failure.test).
 let sentinel: RedisSentinel;
 let master: RawRedis;
 
@@ -112,19 +108,3 @@ describe('ImCacheService through Sentinel', () => {
     }
   });
 });
-
-const sentinelBackend: Backend = {
-  name: 'redis through Sentinel',
-  shared: true,
-  create: () =>
-    redisFixtureOn(distributed(), async (namespace) => {
-      for (const key of await scanKeys(master, `${globEscape(namespace)}:*`)) {
-        await master.unlink(key);
-      }
-    }),
-};
-
-routesContract(sentinelBackend);
-presenceContract(sentinelBackend);
-readCursorsContract(sentinelBackend);
-videoSessionsContract(sentinelBackend);
