@@ -41,7 +41,7 @@ export function openImStorage(
     logger: options.logger,
     now: options.now,
   });
-  if (storage !== undefined) return new ImStorageHandle(storage, () => unsupported(l2, ''));
+  if (storage !== undefined) return new ImStorageHandle(storage);
   if (im.enabled === true) throw unsupported(l2, 'the IM repositories');
   return new ImStorageHandle(undefined, (repository) => unsupported(l2, repository));
 }

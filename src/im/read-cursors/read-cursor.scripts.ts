@@ -2,7 +2,8 @@ import { LuaScript } from '../store/redis-script-runner';
 
 /**
  * KEYS: cursor hashes (one per call batched together, repeats allowed); ARGV ttl (0: none),
- * then per key field, message ID. Returns the stored cursor of each, in order.
+ * then per key field, message ID. Returns, for each in order, the integer 1 when its ID was
+ * stored (the common case: a short reply), else the further cursor kept.
  *
  * IDs are canonical decimals of up to 20 digits, compared by length first. Equal lengths are
  * compared as strings: Lua uses `strcoll`, and Redis takes its collation from its
@@ -36,7 +37,7 @@ for i = 1, #KEYS do
   else
     redis.call('HSET', KEYS[i], field, id)
     if ttl > 0 then redis.call('PEXPIRE', KEYS[i], ttl) end
-    stored[i] = id
+    stored[i] = 1
   end
 end
 return stored

@@ -65,9 +65,14 @@ export class RedisReadCursorStore implements ReadCursorStore {
       keys[i] = marks[i].key;
       args.push(marks[i].field, marks[i].messageId);
     }
-    this.redis.run<string[]>(MARK_READ, keys, args).then(
-      (stored) => marks.forEach((mark, i) => mark.resolve(stored[i])),
+    this.redis.run<(string | 1)[]>(MARK_READ, keys, args).then(
+      (stored) => marks.forEach((mark, i) => mark.resolve(kept(stored[i], mark.messageId))),
       (error) => marks.forEach((mark) => mark.reject(error)),
     );
   }
+}
+
+/** The cursor after a mark: its own ID when the script stored it (1), else the one kept. */
+function kept(reply: string | 1, messageId: string): string {
+  return reply === 1 ? messageId : reply;
 }

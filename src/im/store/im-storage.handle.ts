@@ -10,9 +10,13 @@ export const IM_STORAGE = 'nest-im-cache:IM_STORAGE';
  * them and `im` was not asked for).
  */
 export class ImStorageHandle {
+  /**
+   * @param storage the storage, or `undefined` when the repositories are off
+   * @param unavailable builds the error a call fails with when they are off
+   */
   constructor(
     readonly storage: ImStorage | undefined,
-    private readonly unavailable: (repository: string) => ImCacheError,
+    private readonly unavailable?: (repository: string) => ImCacheError,
   ) {}
 
   /**
@@ -21,8 +25,8 @@ export class ImStorageHandle {
    * @throws the reason the repositories are off, naming `repository`
    */
   get(repository: string): ImStorage {
-    if (this.storage === undefined) throw this.unavailable(repository);
-    return this.storage;
+    if (this.storage !== undefined) return this.storage;
+    throw this.unavailable?.(repository) ?? new Error(`${repository} has no storage`);
   }
 }
 
