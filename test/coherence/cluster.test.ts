@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { startRedisCluster, type RedisCluster } from '../im/support/cluster';
+import { startRedisCluster, type RedisCluster } from '../support/redis-cluster';
 import { openRawRedis } from '../support/redis-client';
 import { uniqueNamespace } from '../support/redis';
 import { eventually, quiesce, startWorker, type Worker } from './support/workers';
