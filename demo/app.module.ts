@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { CacheModule } from '../src';
+import { ImDemoController } from './im.controller';
 import { ProfileController } from './profile.controller';
+import { ProfileService } from './profile.service';
 import { ProfileStore } from './profile.store';
 
 /**
@@ -18,7 +20,7 @@ import { ProfileStore } from './profile.store';
       }),
     }),
   ],
-  controllers: [ProfileController],
-  providers: [ProfileStore],
+  controllers: [ProfileController, ImDemoController],
+  providers: [ProfileStore, ProfileService],
 })
 export class AppModule {}

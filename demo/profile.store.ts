@@ -27,6 +27,10 @@ export class ProfileStore {
     return this.#rows.get(userId);
   }
 
+  remove(userId: string): void {
+    this.#rows.delete(userId);
+  }
+
   save(userId: string, nickname: string): Profile {
     const profile = { userId, nickname, avatar: `/avatars/${userId}.png`, updatedAt: Date.now() };
     this.#rows.set(userId, profile);
