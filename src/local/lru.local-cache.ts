@@ -1,63 +1,49 @@
-import { LRUCache } from 'lru-cache';
+import { CompactLru } from './compact-lru';
 import type { LocalCache, LocalCacheSettings } from './local-cache.interface';
 
 /**
- * The default L1: `lru-cache` bounded by entry count and by bytes, with a TTL per entry.
+ * The default L1: a {@link CompactLru} bounded by entry count and by bytes, with a TTL per
+ * entry (clamped to about 12.4 days, see `MAX_LRU_TTL`). Its arrays grow with the
+ * entries held, up to `maxEntries`, so a mostly empty L1 costs little.
  *
  * Expired entries are not deleted when read, so {@link getStale} can serve them during an
  * outage; they still count towards the bounds and leave in least-recently-used order like
  * any other entry (an expired entry is not preferred for eviction), so memory stays bounded.
+ * The clock (`settings.now`) is read once per call.
  */
 export class LruLocalCache implements LocalCache {
   readonly name = 'lru';
-  readonly #cache: LRUCache<string, object>;
-  readonly #now: () => number;
-  readonly #sized: boolean;
+  readonly #lru: CompactLru<unknown>;
 
   constructor(settings: LocalCacheSettings) {
-    this.#now = settings.now;
-    this.#sized = settings.maxBytes > 0;
-    this.#cache = new LRUCache<string, object>({
-      max: settings.maxEntries,
-      ttl: 1,
-      ttlAutopurge: false,
-      noDeleteOnStaleGet: true,
-      // A replaced clock (tests) must be read on every call, not cached for a millisecond.
-      ...(settings.now === Date.now ? {} : { perf: { now: settings.now }, ttlResolution: 0 }),
-      ...(settings.maxBytes > 0 ? { maxSize: settings.maxBytes } : {}),
-    });
+    this.#lru = new CompactLru<unknown>(settings);
   }
 
   get size(): number {
-    return this.#cache.size;
+    return this.#lru.size;
   }
 
   get(key: string): unknown {
-    return this.#cache.get(key);
+    return this.#lru.get(key);
   }
 
   set(key: string, value: unknown, ttl: number, size: number): void {
-    // lru-cache rejects a size when no byte bound is set (`maxBytes: 0`).
-    const options = this.#sized ? { ttl, size: size > 0 ? size : 1 } : { ttl };
-    this.#cache.set(key, value as object, options);
+    this.#lru.set(key, value, ttl, size);
   }
 
   getStale(key: string, maxStaleness: number): unknown {
-    const value = this.#cache.get(key, { allowStale: true });
-    if (value === undefined) return undefined;
-    const remaining = this.#cache.getRemainingTTL(key);
-    return remaining > -maxStaleness ? value : undefined;
+    return this.#lru.getStale(key, maxStaleness);
   }
 
   remainingTtl(key: string): number {
-    return Math.max(0, this.#cache.getRemainingTTL(key));
+    return this.#lru.remainingTtl(key);
   }
 
   delete(key: string): void {
-    this.#cache.delete(key);
+    this.#lru.delete(key);
   }
 
   clear(): void {
-    this.#cache.clear();
+    this.#lru.clear();
   }
 }

@@ -24,8 +24,8 @@ export interface LocalCacheOptions {
    */
   driver?: LocalDriverName | LocalCacheClass | LocalCache;
   /**
-   * Most entries L1 holds; the least recently used go first. Memory is reserved for this many
-   * entries up front, so size it to the hot set, not to the whole data set.
+   * Most entries L1 holds; the least recently used go first. The `'lru'` driver's arrays grow
+   * with the entries held, up to this many, so an L1 sized for a peak costs little when idle.
    * @default 100_000
    */
   maxEntries?: number;
