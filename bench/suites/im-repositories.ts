@@ -2,7 +2,7 @@ import { deepStrictEqual, equal } from 'node:assert/strict';
 import type { OnlineStatus, Route, UserStatus } from '../../src';
 import { RESOLVED_CACHE_OPTIONS } from '../../src/cache.constants';
 import { forEachLimited, randomIndexes } from '../lib/data';
-import { openRawRedis, type RawRedisClient } from '../lib/redis';
+import { deleteByPrefix, openRawRedis, type RawRedisClient } from '../lib/redis';
 import type { ResultRow } from '../lib/report';
 import { startImCache, type StartedCache } from '../lib/subject';
 import type { SuiteContext } from '../lib/suite';
@@ -16,8 +16,10 @@ export const description =
   'what an application would write by hand with a default node-redis client on the same ' +
   'Redis. Group reads: `onlineStatus.getMany` and `routes.groupByServer` of 500 random ' +
   'users (1 to 3 devices each, a quarter invisible) vs MGET of the same 500 users stored ' +
-  'as plain JSON, parsed and (for routing) grouped by server; a bare MGET without parsing ' +
-  'is shown for scale. Renewal: `routes.renew` of every binding vs PEXPIRE of as many ' +
+  'as plain JSON, parsed and (for routing) grouped by server (the same work), and vs the ' +
+  'bare MGET of those 500 keys with nothing done to the replies (the strict reading of the ' +
+  'target); once with the defaults (unchanged records come from the coherent L1 of user ' +
+  'records), once with every call read from Redis (`coherence: false`). Renewal: `routes.renew` of every binding vs PEXPIRE of as many ' +
   'keys, all sent at once (node-redis pipelines them). Read receipts: `readCursors.markRead` ' +
   'with 128 calls in flight (each an atomic forward-only compare of 64-bit IDs) vs a plain ' +
   'HSET that compares nothing.';
@@ -61,6 +63,15 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     now: () => now.value,
     im: { routeTtl: '10m' },
   });
+  // The same records read by an instance without the invalidation bus: every read is a
+  // Redis round trip (the defaults answer unchanged records from the coherent L1).
+  const direct = await startImCache({
+    namespace: `${context.prefix}.ours`,
+    distributed: { driver: 'redis', url: context.redisUrl },
+    coherence: false,
+    now: () => now.value,
+    im: { routeTtl: '10m' },
+  });
   const raw = await openRawRedis(context.redisUrl);
   const rawPrefix = `${context.prefix}.raw:`;
 
@@ -69,13 +80,14 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
     await seed(ours, raw, rawPrefix, users, now);
 
     const rows = [
-      ...(await groupReads(context, ours, raw, rawPrefix, users)),
+      ...(await groupReads(context, { ours, direct }, raw, rawPrefix, users)),
       ...(await renewal(context, ours, raw, rawPrefix, renewCount)),
       ...(await readReceipts(context, ours, raw, rawPrefix)),
     ];
     return rows;
   } finally {
-    await Promise.allSettled([ours.close(), raw.close()]);
+    await deleteByPrefix(raw, context.prefix).catch(() => 0);
+    await Promise.allSettled([ours.close(), direct.close(), raw.close()]);
   }
 }
 
@@ -106,7 +118,7 @@ async function seed(
 
 async function groupReads(
   context: SuiteContext,
-  ours: StartedCache,
+  subjects: { ours: StartedCache; direct: StartedCache },
   raw: RawRedisClient,
   rawPrefix: string,
   users: number,
@@ -133,19 +145,23 @@ async function groupReads(
     return groups;
   };
 
+  const { ours, direct } = subjects;
   context.log('onlineStatus.getMany vs MGET');
   const presence = await compareThroughput(
     [
       { subject: 'onlineStatus.getMany', op: (i) => ours.cache.onlineStatus.getMany(ids[i & 63]) },
       { subject: 'raw MGET + JSON.parse', op: (i) => rawPresence(presenceKeys[i & 63]) },
       { subject: 'raw MGET, no parsing', op: (i) => raw.mGet(presenceKeys[i & 63]) },
+      {
+        subject: 'onlineStatus.getMany, coherence off',
+        op: (i) => direct.cache.onlineStatus.getMany(ids[i & 63]),
+      },
     ],
     context.timing,
   );
-  deepStrictEqual(
-    await ours.cache.onlineStatus.getMany(ids[0]),
-    await rawPresence(presenceKeys[0]),
-  );
+  const expected = await rawPresence(presenceKeys[0]);
+  deepStrictEqual(await ours.cache.onlineStatus.getMany(ids[0]), expected);
+  deepStrictEqual(await direct.cache.onlineStatus.getMany(ids[0]), expected);
 
   context.log('routes.groupByServer vs MGET');
   const routing = await compareThroughput(
@@ -153,18 +169,65 @@ async function groupReads(
       { subject: 'routes.groupByServer', op: (i) => ours.cache.routes.groupByServer(ids[i & 63]) },
       { subject: 'raw MGET + JSON.parse + group', op: (i) => rawGroups(routeKeys[i & 63]) },
       { subject: 'raw MGET, no parsing', op: (i) => raw.mGet(routeKeys[i & 63]) },
+      {
+        subject: 'routes.groupByServer, coherence off',
+        op: (i) => direct.cache.routes.groupByServer(ids[i & 63]),
+      },
     ],
     context.timing,
   );
-  deepStrictEqual(await ours.cache.routes.groupByServer(ids[0]), await rawGroups(routeKeys[0]));
+  const groups = await rawGroups(routeKeys[0]);
+  deepStrictEqual(await ours.cache.routes.groupByServer(ids[0]), groups);
+  deepStrictEqual(await direct.cache.routes.groupByServer(ids[0]), groups);
 
   const sizes = await recordSizes(ours, raw, ids[0], presenceKeys[0]);
-  const presenceRows = compared(`onlineStatus.getMany, ${BATCH} users`, presence, 'calls/s');
-  presenceRows[0].note =
-    `reads the module's presence records (${sizes.ours} bytes per user on average, ` +
-    `${sizes.json} for the JSON) with one raw MGET (node-redis sendCommand, without the ` +
-    'typed command layer) and parses them in one pass, without JSON.parse';
-  return [...presenceRows, ...compared(`routes.groupByServer, ${BATCH} users`, routing, 'calls/s')];
+  return [
+    ...readRows(`onlineStatus.getMany, ${BATCH} users`, presence, sizes),
+    ...readRows(`routes.groupByServer, ${BATCH} users`, routing),
+  ];
+}
+
+/**
+ * The rows of a group read: the defaults (records of unchanged users come from the coherent
+ * L1) and, as a second scenario, every call read from Redis; both against the same raw
+ * baseline, measured in the same interleaved rounds.
+ */
+function readRows(
+  scenario: string,
+  [defaults, baseline, bare, direct]: Throughput[],
+  sizes?: { ours: number; json: number },
+): ResultRow[] {
+  const row = (name: string, result: Throughput, extra: Partial<ResultRow>): ResultRow => ({
+    scenario: name,
+    subject: result.subject,
+    value: result.opsPerSec,
+    unit: 'calls/s',
+    spread: result.spread,
+    ...extra,
+  });
+  const fromRedis = `${scenario}, every call to Redis`;
+  return [
+    row(`${scenario}, defaults`, defaults, {
+      ours: true,
+      note: 'unchanged records are answered by the coherent L1 (the invalidation bus is on)',
+    }),
+    row(`${scenario}, defaults`, baseline, { versus: { atLeast: 1 } }),
+    row(`${scenario}, defaults`, bare, { versus: { atLeast: 1 } }),
+    row(fromRedis, direct, {
+      ours: true,
+      note:
+        sizes === undefined
+          ? undefined
+          : `one raw MGET (node-redis sendCommand, without the typed command layer) of the ` +
+            `module's records (${sizes.ours} bytes per user on average, ${sizes.json} for the ` +
+            'JSON), parsed in one pass without JSON.parse',
+    }),
+    row(fromRedis, baseline, { versus: { atLeast: 1 } }),
+    row(fromRedis, bare, {
+      versus: { atLeast: 1 },
+      note: sizes === undefined ? undefined : 'the MGET of the JSON, nothing done to the replies',
+    }),
+  ];
 }
 
 /** Average bytes per user of the module's records and of the JSON ones, over a batch. */
@@ -295,9 +358,6 @@ function compared(
     spread: result.spread,
     ...(i === 0 ? { ours: true } : {}),
     ...(i === 1 ? { versus: { atLeast } } : {}),
-    ...(i === 2 && scenario.startsWith('onlineStatus')
-      ? { note: 'for scale: the MGET of the JSON records, with nothing done to the replies' }
-      : {}),
   }));
 }
 

@@ -71,13 +71,15 @@ async function memoryFixture(): Promise<ImFixture> {
   };
 }
 
-async function redisFixture(): Promise<ImFixture> {
+async function redisFixture(base?: CacheModuleOptions): Promise<ImFixture> {
   const url = await testRedisUrl();
-  return redisFixtureOn({ driver: 'redis', url, commandTimeout: '5s' }, async (namespace) => {
+  const distributed = { driver: 'redis' as const, url, commandTimeout: '5s' };
+  const cleanUp = async (namespace: string) => {
     const raw = await openRawRedis(url);
     await deleteKeys(raw, `${globEscape(namespace)}:*`);
     await raw.close();
-  });
+  };
+  return redisFixtureOn(distributed, cleanUp, base);
 }
 
 /**
@@ -87,6 +89,7 @@ async function redisFixture(): Promise<ImFixture> {
 export async function redisFixtureOn(
   distributed: DistributedCacheOptions,
   cleanUp: (namespace: string) => Promise<void>,
+  base: CacheModuleOptions = { coherence: false },
 ): Promise<ImFixture> {
   const namespace = uniqueNamespace('im');
   const clock = new ManualClock();
@@ -101,7 +104,7 @@ export async function redisFixtureOn(
       const app = await startCache({
         namespace,
         distributed,
-        coherence: false,
+        ...base,
         now: clock.now,
         im: { routeTtl: ROUTE_TTL, sessionTtl },
         ...extra,
@@ -122,8 +125,18 @@ export async function redisFixtureOn(
 /** The embedded `memory` driver. */
 export const memoryBackend: Backend = { name: 'memory', shared: false, create: memoryFixture };
 
-/** The `redis` driver on the test Redis. */
-export const redisBackend: Backend = { name: 'redis', shared: true, create: redisFixture };
+/** The `redis` driver on the test Redis, every read going to Redis (coherence off). */
+export const redisBackend: Backend = { name: 'redis', shared: true, create: () => redisFixture() };
+
+/**
+ * The `redis` driver with the module's defaults: the invalidation bus on, so routes and
+ * presence are read through the coherent L1 of user records.
+ */
+export const redisCoherentBackend: Backend = {
+  name: 'redis with the coherent L1 (defaults)',
+  shared: true,
+  create: () => redisFixture({}),
+};
 
 /** Records the presence changes an instance receives. */
 export class ChangeLog {
