@@ -19,8 +19,9 @@ export const description =
   'as plain JSON, parsed and (for routing) grouped by server (the same work), and vs the ' +
   'bare MGET of those 500 keys with nothing done to the replies (the strict reading of the ' +
   'target); once with the defaults (unchanged records come from the coherent L1 of user ' +
-  'records), once with every call read from Redis (`coherence: false`). Renewal: `routes.renew` of every binding vs PEXPIRE of as many ' +
-  'keys, all sent at once (node-redis pipelines them). Read receipts: `readCursors.markRead` ' +
+  'records), once with every call read from Redis (`coherence: false`). Renewal: ' +
+  '`routes.renew` of every binding vs PEXPIRE of as many keys, all sent at once ' +
+  '(node-redis pipelines them). Read receipts: `readCursors.markRead` ' +
   'with 128 calls in flight (each an atomic forward-only compare of 64-bit IDs) vs a plain ' +
   'HSET that compares nothing.';
 
