@@ -34,9 +34,11 @@ import {
   encodeNegative,
   encodeValue,
   expiryOf,
+  isEntry,
   isNegative,
+  jsonOf,
+  liveMark,
   NEGATIVE,
-  separatorOf,
 } from './entry-codec';
 import { deepFreeze } from './freeze';
 
@@ -333,31 +335,34 @@ export class ImCacheService {
   #acceptBatch(keys: readonly string[], raws: readonly (string | null | undefined)[]) {
     const values = new Array<unknown>(raws.length);
     const now = this.#now();
+    const live = liveMark(now);
     const parts: string[] = [];
     const found: number[] = [];
     const lifetimes: number[] = [];
     for (let i = 0; i < raws.length; i++) {
       const raw = raws[i];
-      const bar = raw === null || raw === undefined ? -1 : separatorOf(raw);
-      const remaining = bar < 0 ? 0 : expiryOf(raw as string, bar) - now;
-      if (remaining <= 0) {
+      if (raw === null || raw === undefined || !(raw > live) || !isEntry(raw)) {
         this.#stats.l2Misses++;
         values[i] = undefined;
         continue;
       }
       this.#stats.l2Hits++;
-      if (isNegative(raw as string, bar)) {
+      const remaining = this.#hasL1 ? expiryOf(raw) - now : 0;
+      if (isNegative(raw)) {
         values[i] = undefined;
         this.#stats.negativeHits++;
         if (this.#hasL1) this.#l1.set(keys[i], NEGATIVE, this.#l1Ttl(remaining), 1);
         continue;
       }
-      parts.push((raw as string).slice(bar + 1));
+      parts.push(jsonOf(raw));
       found.push(i);
       lifetimes.push(remaining);
     }
 
-    const parsed = decodeJsonBatch(parts, found.map((i) => keys[i]));
+    const parsed = decodeJsonBatch(
+      parts,
+      found.map((i) => keys[i]),
+    );
     for (let j = 0; j < found.length; j++) {
       const i = found[j];
       values[i] = parsed[j];
@@ -385,21 +390,18 @@ export class ImCacheService {
       this.#stats.l2Misses++;
       return MISS;
     }
-    const bar = separatorOf(raw);
-    const remaining = bar < 0 ? 0 : expiryOf(raw, bar) - this.#now();
+    const entry = isEntry(raw);
+    const remaining = entry ? expiryOf(raw) - this.#now() : 0;
     if (remaining <= 0) {
       this.#stats.l2Misses++;
-      if (bar < 0 || grace === 0 || -remaining > grace) return MISS;
-      return new StaleCopy(deepFreeze(decodeValue(raw, bar, key)));
+      if (!entry || grace === 0 || -remaining > grace) return MISS;
+      return new StaleCopy(deepFreeze(decodeValue(raw, key)));
     }
 
     this.#stats.l2Hits++;
-    const value = decodeValue(raw, bar, key);
+    const value = decodeValue(raw, key);
     if (value === NEGATIVE) this.#stats.negativeHits++;
-    if (this.#hasL1) {
-      const ttl = Math.min(remaining, this.#options.local.ttl);
-      this.#l1.set(key, deepFreeze(value), ttl, raw.length - bar);
-    }
+    if (this.#hasL1) this.#l1.set(key, deepFreeze(value), this.#l1Ttl(remaining), raw.length);
     return value;
   }
 
@@ -785,9 +787,8 @@ export class ImCacheService {
 
 /** Milliseconds an L2 entry has left before its logical expiry; 0 when absent or foreign. */
 function remainingOf(raw: string | null | undefined, now: number): number {
-  if (raw === null || raw === undefined) return 0;
-  const bar = separatorOf(raw);
-  return bar < 0 ? 0 : expiryOf(raw, bar) - now;
+  if (raw === null || raw === undefined || !isEntry(raw)) return 0;
+  return expiryOf(raw) - now;
 }
 
 function ms(given: Duration | undefined, fallback: number, option: string): number {

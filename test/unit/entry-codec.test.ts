@@ -7,35 +7,56 @@ import {
   encodeNegative,
   encodeValue,
   expiryOf,
+  isEntry,
+  liveMark,
   NEGATIVE,
-  separatorOf,
 } from '../../src/two-level/entry-codec';
 
 describe('entry codec', () => {
   it('round-trips a value and its expiry', () => {
     const raw = encodeValue(1_700_000_000_123, '{"a":[1,"|!"]}');
-    const bar = separatorOf(raw);
-    assert.equal(expiryOf(raw, bar), 1_700_000_000_123);
-    assert.deepEqual(decodeValue(raw, bar, 'k'), { a: [1, '|!'] });
+    assert.ok(isEntry(raw));
+    assert.equal(expiryOf(raw), 1_700_000_000_123);
+    assert.deepEqual(decodeValue(raw, 'k'), { a: [1, '|!'] });
+  });
+
+  it('writes the expiry as 13 digits, zero-padded', () => {
+    assert.equal(encodeNegative(42), '0000000000042|!');
+    assert.equal(expiryOf(encodeNegative(42)), 42);
   });
 
   it('tells a negative entry from a value', () => {
-    const raw = encodeNegative(42);
-    assert.equal(decodeValue(raw, separatorOf(raw), 'k'), NEGATIVE);
-    const text = encodeValue(42, '"!"');
-    assert.equal(decodeValue(text, separatorOf(text), 'k'), '!');
+    assert.equal(decodeValue(encodeNegative(42), 'k'), NEGATIVE);
+    assert.equal(decodeValue(encodeValue(42, '"!"'), 'k'), '!');
   });
 
-  it('finds no separator in strings this module did not write', () => {
-    for (const raw of ['', '|1', 'abc|1', '{"a":1}', '12345678901234567890|1']) {
-      assert.equal(separatorOf(raw), -1, raw);
+  it('orders live and expired entries around the live mark', () => {
+    const now = 1_700_000_000_000;
+    const mark = liveMark(now);
+    assert.ok(encodeValue(now + 1, '1') > mark, 'expires after now: live');
+    assert.ok(!(encodeValue(now, '1') > mark), 'expires now: expired');
+    assert.ok(!(encodeValue(now - 5000, '1') > mark), 'expired');
+    assert.ok(encodeNegative(now + 86_400_000) > mark);
+    assert.ok(!(liveMark(99) < encodeValue(50, '{}')), 'padded stamps compare as numbers');
+  });
+
+  it('recognizes only strings this module wrote', () => {
+    for (const raw of [
+      '',
+      '|1',
+      'abc|1',
+      '{"a":1}',
+      '123|1',
+      'x000000000000|1',
+      '0000000000001|',
+    ]) {
+      assert.equal(isEntry(raw), false, raw);
     }
   });
 
   it('names the key of an entry that is not JSON', () => {
-    const raw = '42|{nope';
     assert.throws(
-      () => decodeValue(raw, separatorOf(raw), 'profile:1'),
+      () => decodeValue(encodeValue(42, '{nope'), 'profile:1'),
       (error: unknown) => error instanceof CorruptEntryError && error.key === 'profile:1',
     );
   });
