@@ -64,6 +64,8 @@ export interface InvalidationBusLimits {
 const DEFAULT_LIMITS: InvalidationBusLimits = { maxKeysPerMessage: 1000, maxPendingKeys: 100_000 };
 const RETRY_DELAY = 100;
 const MAX_RETRY_DELAY = 2000;
+/** Longest wait of `flush()`, so closing the application never hangs on the bus. */
+const FLUSH_TIMEOUT = 5000;
 
 /**
  * Keeps the L1 copies of every instance coherent: writes announce the keys they changed (one
@@ -196,9 +198,22 @@ export class InvalidationBus implements InvalidationPublisher {
 
   /**
    * Sends what is waiting now and waits for every publish in flight, and for the writes
-   * whose announcement waits for their reply (each bounded by the command timeout).
+   * whose announcement waits for their reply; at most `timeout` ms in all (each is bounded
+   * by the command timeout already; this bound holds for any client).
    */
-  async flush(): Promise<void> {
+  async flush(timeout = FLUSH_TIMEOUT): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeout);
+    });
+    try {
+      await Promise.race([this.#drain(), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #drain(): Promise<void> {
     while (this.#writesAwaited.size > 0) await Promise.allSettled([...this.#writesAwaited]);
     this.#flushNow();
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);

@@ -7,6 +7,7 @@ import { CoherentLocalCache } from '../../src/coherence/coherent-local-cache';
 import { InvalidationBus } from '../../src/coherence/invalidation-bus';
 import { decodeInvalidation } from '../../src/coherence/invalidation-message';
 import { MemoryDistributedCache } from '../../src/distributed/memory.distributed-cache';
+import { createClient } from '@keyv/redis';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { openRawRedis, type RawRedis } from '../support/redis-client';
 import { startRedisServer, testRedisUrl, uniqueNamespace } from '../support/redis';
@@ -201,7 +202,14 @@ describe('InvalidationBus', () => {
 
   it('keeps the keys of a failed publish and sends them once Redis answers again', async () => {
     const server = await startRedisServer();
-    const publisher = await openRawRedis(server.url);
+    // Configured as the module configures L2: no offline queue, a command timeout.
+    const publisher = createClient({
+      url: server.url,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: 1000 },
+    });
+    publisher.on('error', () => undefined);
+    await publisher.connect();
     const channel = uniqueNamespace('chan');
     const options = resolveCoherenceOptions({ channel, heartbeat: false }, 'x', 'redis');
     const open = () => publisher.duplicate() as never;

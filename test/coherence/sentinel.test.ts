@@ -54,14 +54,18 @@ describe('coherence through Redis Sentinel', () => {
       'a write on the new master',
     );
 
+    let last: unknown;
     await eventually(
       async () => {
-        const read = await reader.call('get', 'route').catch(() => 'failed');
-        return read === 'gateway-b';
+        last = await reader.call('get', 'route').catch((error: Error) => error.message);
+        return last === 'gateway-b';
       },
       15_000,
       'the reader to see the write made on the new master',
-    );
+    ).catch(async (error: Error) => {
+      const stats = (await reader.stats()).coherence;
+      throw new Error(`${error.message}; last read ${String(last)}, ${JSON.stringify(stats)}`);
+    });
     await eventually(async () => (await reader.stats()).coherence!.connected, 15_000, 'bus up');
     await writer.call('set', 'route', 'gateway-c');
     await reader.call('waitFor', 'route', 'gateway-c', 5000);
