@@ -300,13 +300,16 @@ export class ImCacheService {
     return undefined;
   }
 
+  /** `get` past an L1 miss. One async frame around the driver call: this is a hot path. */
   async #readL2(key: string): Promise<unknown> {
     let raw: string | null | undefined;
     try {
-      raw = await this.#l2Get(key);
+      if (!this.#breaker.allows()) throw this.#skipped('get', key);
+      raw = await this.#l2.get(this.#prefix + key);
     } catch (error) {
-      return this.#staleOrThrow(key, error);
+      return this.#staleOrThrow(key, this.#l2Failure('get', key, error));
     }
+    this.#breaker.succeeded();
     const value = this.#acceptL2(key, raw);
     return value === NEGATIVE ? undefined : value;
   }
