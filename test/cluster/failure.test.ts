@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { DISTRIBUTED_CACHE, DistributedCacheError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { ReplyTimeoutError } from '../../src/distributed/redis/reply-deadlines';
@@ -8,6 +8,7 @@ import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { startRedisCluster, type RedisCluster } from '../support/redis-cluster';
 import { uniqueNamespace } from '../support/redis';
 import { eventually, settleWithin, type Settled } from '../support/timing';
+import { failOnUnhandledRejections } from '../support/unhandled';
 
 /**
  * A frozen Cluster master (SIGSTOP: its sockets stay open, nothing answers) must not make any
@@ -20,11 +21,7 @@ const NO_HANG = 3000;
 /** Pauses stay well below `cluster-node-timeout` (5 s), so the cluster never fails over. */
 const PAUSED = 0;
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterEach(() => assert.deepEqual(unhandled.splice(0), [], 'an unhandled rejection escaped'));
-after(() => process.off('unhandledRejection', onUnhandled));
+failOnUnhandledRejections();
 
 describe('a paused Cluster master', () => {
   let cluster: RedisCluster;

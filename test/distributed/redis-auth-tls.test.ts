@@ -4,19 +4,16 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { DISTRIBUTED_CACHE, DistributedCacheError, InvalidOptionError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { openRawRedis } from '../support/redis-client';
 import { freePort, startRedisServer, uniqueNamespace, type RedisServer } from '../support/redis';
 import { settleWithin } from '../support/timing';
+import { failOnUnhandledRejections } from '../support/unhandled';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterEach(() => assert.deepEqual(unhandled.splice(0), [], 'an unhandled rejection escaped'));
-after(() => process.off('unhandledRejection', onUnhandled));
+failOnUnhandledRejections();
 
 const ADMIN_PASSWORD = 'admin-pw';
 const ODD_PASSWORD = 'p@ss:w/rd %';

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { ReplyTimeoutError } from '../../src/distributed/redis/reply-deadlines';
 import { resolveOptions } from '../../src/options/resolve-options';
 import { startRedisServer, type RedisServer } from '../support/redis';
 import { eventually, settleWithin } from '../support/timing';
+import { failOnUnhandledRejections } from '../support/unhandled';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterEach(() => assert.deepEqual(unhandled.splice(0), [], 'an unhandled rejection escaped'));
-after(() => process.off('unhandledRejection', onUnhandled));
+failOnUnhandledRejections();
 
 // Transactions and pipelines skip `sendCommand` on a standalone client: they need their own
 // deadline, or code holding `RedisDistributedCache.client` waits forever on a frozen server.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DistributedCacheError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
@@ -8,12 +8,9 @@ import { resolveOptions } from '../../src/options/resolve-options';
 import { openRawRedis, type RawRedis } from '../support/redis-client';
 import { startRedisServer, type RedisServer } from '../support/redis';
 import { settleWithin } from '../support/timing';
+import { failOnUnhandledRejections } from '../support/unhandled';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterEach(() => assert.deepEqual(unhandled.splice(0), [], 'an unhandled rejection escaped'));
-after(() => process.off('unhandledRejection', onUnhandled));
+failOnUnhandledRejections();
 
 const never = () => new Promise<never>(() => undefined);
 

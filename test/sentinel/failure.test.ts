@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { DISTRIBUTED_CACHE, DistributedCacheError } from '../../src';
 import { RedisDistributedCache } from '../../src/distributed/redis/redis.distributed-cache';
 import { ReplyTimeoutError } from '../../src/distributed/redis/reply-deadlines';
@@ -9,6 +9,7 @@ import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentine
 import { openRawRedis } from '../support/redis-client';
 import { uniqueNamespace } from '../support/redis';
 import { eventually, settleWithin, type Settled } from '../support/timing';
+import { failOnUnhandledRejections } from '../support/unhandled';
 
 /**
  * Sentinel's master frozen (SIGSTOP) or replaced: no call hangs, whoever sends it, and the
@@ -20,11 +21,7 @@ const NO_HANG = 3000;
 /** Sentinel's `down-after-milliseconds`: the brief pause below stays well under it. */
 const DOWN_AFTER = 2000;
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-process.on('unhandledRejection', onUnhandled);
-afterEach(() => assert.deepEqual(unhandled.splice(0), [], 'an unhandled rejection escaped'));
-after(() => process.off('unhandledRejection', onUnhandled));
+failOnUnhandledRejections();
 
 describe('Sentinel: a frozen master, then fail-overs', () => {
   let sentinel: RedisSentinel;
