@@ -1,6 +1,7 @@
 import { createClient, createCluster, createSentinel } from '@keyv/redis';
 import type { ResolvedDistributedOptions } from '../../options/resolve-options';
 import { ReplyDeadlines } from './reply-deadlines';
+import { ReplyWatchdog } from './reply-watchdog';
 
 /**
  * The node-redis commands this module uses. Standalone clients, cluster clients and sentinel
@@ -50,8 +51,10 @@ export function reconnectDelay(retries: number): number {
  * connect timeout and jittered reconnects.
  *
  * node-redis's `timeout` stops at the write: once written, a command waits for its reply as
- * long as the socket stays open. So every client the module opens, standalone, Cluster or
- * Sentinel, gets a {@link ReplyDeadlines} on all it sends, whoever sends it.
+ * long as the socket stays open. So every client the module opens bounds the wait for the
+ * replies of all it sends, whoever sends it: a standalone client through a
+ * {@link ReplyWatchdog} (no cost per command), Cluster and Sentinel clients, whose node
+ * connections the module does not see, through {@link ReplyDeadlines}.
  */
 export function createRedisConnection(options: ResolvedDistributedOptions): RedisConnection {
   if (options.client !== undefined) {
@@ -112,7 +115,7 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
   }
 
   const client = createClient({ url: options.url, ...clientOptions } as any) as RedisCommands;
-  ReplyDeadlines.install(client, options.commandTimeout, 'standalone');
+  ReplyWatchdog.install(client, options.commandTimeout);
   return { client, topology: 'standalone', owned: true, repliesBounded: true };
 }
 
