@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startRedisSentinel, type RedisSentinel } from '../support/redis-sentinel';
+import { openRawRedis } from '../support/redis-client';
 import { uniqueNamespace } from '../support/redis';
 import { eventually, quiesce, startWorker, type Worker } from './support/workers';
 
@@ -9,11 +10,12 @@ describe('coherence through Redis Sentinel', () => {
   let sentinel: RedisSentinel;
   let writer: Worker;
   let reader: Worker;
+  const namespace = uniqueNamespace('sen');
 
   before(async () => {
     sentinel = await startRedisSentinel({ downAfter: 1000, failoverTimeout: 2000 });
     const options = {
-      namespace: uniqueNamespace('sen'),
+      namespace,
       distributed: { sentinel: { name: sentinel.name, nodes: sentinel.nodes } },
       coherence: { heartbeat: '200ms' },
     };
@@ -44,12 +46,17 @@ describe('coherence through Redis Sentinel', () => {
     await sentinel.replicated();
 
     await sentinel.failover();
+    // A write can still reach the old master just before it is demoted, and is then lost
+    // when it resynchronizes from the new one (replication is asynchronous): write until the
+    // new master holds the value.
     await eventually(
-      () =>
-        writer.call('set', 'route', 'gateway-b').then(
+      async () => {
+        const wrote = await writer.call('set', 'route', 'gateway-b').then(
           () => true,
           () => false,
-        ),
+        );
+        return wrote && (await newMasterHolds('route', 'gateway-b'));
+      },
       15_000,
       'a write on the new master',
     );
@@ -70,4 +77,14 @@ describe('coherence through Redis Sentinel', () => {
     await writer.call('set', 'route', 'gateway-c');
     await reader.call('waitFor', 'route', 'gateway-c', 5000);
   });
+
+  async function newMasterHolds(key: string, value: string): Promise<boolean> {
+    const master = sentinel.servers[await sentinel.currentMaster()];
+    const raw = await openRawRedis(master.url);
+    try {
+      return String(await raw.get(`${namespace}:c:${key}`)).endsWith(JSON.stringify(value));
+    } finally {
+      await raw.close();
+    }
+  }
 });
