@@ -104,3 +104,24 @@ export async function settleAll(promises: readonly Promise<unknown>[]): Promise<
   const failed = outcomes.find((outcome) => outcome.status === 'rejected');
   if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
 }
+
+/**
+ * `howMany` sets of `size` distinct random indexes below `range`, drawn from the seeded
+ * sequence of {@link randomIndexes}: the same batches for every subject of a run.
+ */
+export function randomBatches(
+  range: number,
+  howMany: number,
+  size: number,
+  seed: number,
+): Uint32Array[] {
+  const stream = randomIndexes(range, 1 << 20, seed);
+  const batches: Uint32Array[] = [];
+  let cursor = 0;
+  for (let b = 0; b < howMany; b++) {
+    const picked = new Set<number>();
+    while (picked.size < size) picked.add(stream[cursor++ & (stream.length - 1)]);
+    batches.push(Uint32Array.from(picked));
+  }
+  return batches;
+}

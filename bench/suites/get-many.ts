@@ -2,7 +2,7 @@ import { deepStrictEqual } from 'node:assert/strict';
 import {
   forEachLimited,
   onlineStatusRecord,
-  randomIndexes,
+  randomBatches,
   retrying,
   settleAll,
   userKeys,
@@ -31,7 +31,7 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
   const count = context.quick ? 5_000 : 50_000;
   const keys = userKeys(count);
   const rawPrefix = `${context.prefix}.raw:`;
-  const batches = randomBatches(count, 64);
+  const batches = randomBatches(count, 64, BATCH, 7);
   const ourBatches = batches.map((batch) => Array.from(batch, (i) => keys[i]));
   const rawBatches = batches.map((batch) => Array.from(batch, (i) => rawPrefix + keys[i]));
 
@@ -91,17 +91,4 @@ export async function run(context: SuiteContext): Promise<ResultRow[]> {
   } finally {
     await Promise.allSettled([ours.close(), raw.close()]);
   }
-}
-
-/** `howMany` sets of {@link BATCH} distinct random indexes below `range`. */
-function randomBatches(range: number, howMany: number): Uint32Array[] {
-  const stream = randomIndexes(range, 1 << 20, 7);
-  const batches: Uint32Array[] = [];
-  let cursor = 0;
-  for (let b = 0; b < howMany; b++) {
-    const picked = new Set<number>();
-    while (picked.size < BATCH) picked.add(stream[cursor++ & (stream.length - 1)]);
-    batches.push(Uint32Array.from(picked));
-  }
-  return batches;
 }

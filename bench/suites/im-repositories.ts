@@ -1,7 +1,7 @@
 import { deepStrictEqual, equal } from 'node:assert/strict';
 import type { OnlineStatus, Route, UserStatus } from '../../src';
 import { RESOLVED_CACHE_OPTIONS } from '../../src/cache.constants';
-import { forEachLimited, randomIndexes } from '../lib/data';
+import { forEachLimited, randomBatches } from '../lib/data';
 import { deleteByPrefix, openRawRedis, type RawRedisClient } from '../lib/redis';
 import type { ResultRow } from '../lib/report';
 import { startImCache, type StartedCache } from '../lib/subject';
@@ -124,7 +124,7 @@ async function groupReads(
   rawPrefix: string,
   users: number,
 ): Promise<ResultRow[]> {
-  const batches = randomBatches(users, 64);
+  const batches = randomBatches(users, 64, BATCH, 11);
   const ids = batches.map((batch) => Array.from(batch, (i) => routesOf(i)[0].userId));
   const presenceKeys = ids.map((batch) => batch.map((id) => `${rawPrefix}p:${id}`));
   const routeKeys = ids.map((batch) => batch.map((id) => `${rawPrefix}r:${id}`));
@@ -360,17 +360,4 @@ function compared(
     ...(i === 0 ? { ours: true } : {}),
     ...(i === 1 ? { versus: { atLeast } } : {}),
   }));
-}
-
-/** `howMany` sets of {@link BATCH} distinct random indexes below `range`. */
-function randomBatches(range: number, howMany: number): Uint32Array[] {
-  const stream = randomIndexes(range, 1 << 20, 11);
-  const batches: Uint32Array[] = [];
-  let cursor = 0;
-  for (let b = 0; b < howMany; b++) {
-    const picked = new Set<number>();
-    while (picked.size < BATCH) picked.add(stream[cursor++ & (stream.length - 1)]);
-    batches.push(Uint32Array.from(picked));
-  }
-  return batches;
 }

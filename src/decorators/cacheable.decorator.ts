@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../errors';
+import { fraction } from '../options/resolve-options';
 import type { GetOrLoadOptions } from '../two-level/im-cache.service';
 import type { CacheKey } from './cache-key';
 import {
@@ -40,7 +40,9 @@ export function Cacheable<A extends any[] = any[]>(options: CacheableOptions<A>)
     const where = `@Cacheable on ${method}`;
     checkDurations(loadOptions, ['ttl', 'negativeTtl', 'grace'], where);
     checkDurations({ ...loadOptions.loaderTimeout }, ['soft', 'hard'], `loaderTimeout of ${where}`);
-    checkFraction(loadOptions.refreshAhead, `refreshAhead of ${where}`);
+    if (loadOptions.refreshAhead !== undefined) {
+      fraction(loadOptions.refreshAhead, `refreshAhead of ${where}`);
+    }
 
     recordOperation(site, {
       kind: 'cacheable',
@@ -51,11 +53,4 @@ export function Cacheable<A extends any[] = any[]>(options: CacheableOptions<A>)
       beforeInvocation: false,
     });
   };
-}
-
-function checkFraction(value: unknown, option: string): void {
-  if (value === undefined) return;
-  if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
-    throw new InvalidOptionError(option, `expected a fraction from 0 to below 1, got ${value}`);
-  }
 }

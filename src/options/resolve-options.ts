@@ -68,6 +68,7 @@ const LOCAL_DRIVERS: readonly string[] = ['lru', 'none'];
 const LOCAL_METHODS = ['get', 'set', 'delete', 'getStale', 'remainingTtl', 'clear'];
 const DISTRIBUTED_METHODS = ['get', 'getMany', 'set', 'add', 'delete'];
 const DISTRIBUTED_DRIVERS: readonly string[] = ['redis', 'memory', 'keyv', 'none'];
+// prettier-ignore
 const TOP_LEVEL_KEYS = new Set([
   'namespace', 'ttl', 'negativeTtl', 'jitter', 'local', 'distributed', 'logger', 'now',
   'isGlobal', 'lock', 'failSafe', 'loaderTimeout', 'breaker', 'refreshAhead', 'existenceFilter',
@@ -239,7 +240,7 @@ function checkRedisTarget(options: ResolvedDistributedOptions): void {
 
 function checkTls(options: ResolvedDistributedOptions): void {
   if (typeof options.tls !== 'object' || options.tls === null) {
-    throw new InvalidOptionError('distributed.tls', "expected tls.connect() options, e.g. { ca }");
+    throw new InvalidOptionError('distributed.tls', 'expected tls.connect() options, e.g. { ca }');
   }
   const url = options.cluster || options.sentinel || options.client ? undefined : options.url;
   if (url !== undefined && !url.startsWith('rediss://')) {
@@ -319,7 +320,12 @@ function positiveInteger(value: unknown, option: string, min: number): number {
   return value;
 }
 
-function fraction(value: unknown, option: string): number {
+/**
+ * `value` when it is a fraction from 0 to below 1.
+ *
+ * @throws InvalidOptionError naming `option` otherwise
+ */
+export function fraction(value: unknown, option: string): number {
   if (typeof value !== 'number' || !(value >= 0 && value < 1)) {
     throw new InvalidOptionError(option, `expected a fraction from 0 to below 1, got ${value}`);
   }
