@@ -105,6 +105,13 @@ export interface DistributedCacheOptions {
    * @default false
    */
   offlineQueue?: boolean;
+  /**
+   * Most keys `getMany` asks L2 for in one request. A larger batch goes out as several
+   * requests, each sent on its own and decoded as soon as its reply is in, so this process
+   * decodes one reply while Redis serves the next (and no single MGET holds Redis up long).
+   * @default 200
+   */
+  batchSize?: number;
   /** For `driver: 'keyv'`: a Keyv instance or any Keyv store adapter. */
   store?: unknown;
   /**

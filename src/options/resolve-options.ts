@@ -59,6 +59,7 @@ export interface ResolvedDistributedOptions extends DistributedCacheOptions {
   driver: DistributedDriverName | DistributedCacheClass | DistributedCache;
   commandTimeout: number;
   connectTimeout: number;
+  batchSize: number;
   offlineQueue: boolean;
   maxEntries: number;
 }
@@ -204,6 +205,7 @@ function resolveDistributed(raw: DistributedCacheOptions): ResolvedDistributedOp
     commandTimeout: positiveDuration(raw.commandTimeout ?? '1s', 'distributed.commandTimeout'),
     connectTimeout: positiveDuration(raw.connectTimeout ?? '5s', 'distributed.connectTimeout'),
     offlineQueue: raw.offlineQueue ?? false,
+    batchSize: positiveInteger(raw.batchSize ?? 200, 'distributed.batchSize', 1),
     maxEntries: positiveInteger(raw.maxEntries ?? 1_000_000, 'distributed.maxEntries', 1),
   };
   if (typeof resolved.offlineQueue !== 'boolean') {

@@ -314,7 +314,29 @@ export class ImCacheService {
     return value === NEGATIVE ? undefined : value;
   }
 
+  /**
+   * `getMany` past L1: one L2 request per `distributed.batchSize` keys (split evenly). Each
+   * request is queued on its own turn of the event loop, so it leaves as its own write, and
+   * is decoded when its reply is in: this process decodes one reply while Redis serves the
+   * next, instead of waiting for all of them and then decoding all.
+   */
   async #readManyL2(keys: readonly string[]): Promise<unknown[]> {
+    const requests = Math.ceil(keys.length / this.#options.distributed.batchSize);
+    if (requests <= 1) return this.#readChunkL2(keys);
+
+    const size = Math.ceil(keys.length / requests);
+    const reads: Promise<unknown[]>[] = [];
+    for (let start = 0; start < keys.length; start += size) {
+      if (start > 0) await nextTurn();
+      const read = this.#readChunkL2(keys.slice(start, start + size));
+      // Awaited below; until then a failure must not count as unhandled.
+      read.catch(ignore);
+      reads.push(read);
+    }
+    return (await Promise.all(reads)).flat();
+  }
+
+  async #readChunkL2(keys: readonly string[]): Promise<unknown[]> {
     const l2Keys = new Array<string>(keys.length);
     for (let i = 0; i < keys.length; i++) l2Keys[i] = this.#prefix + keys[i];
 
@@ -824,6 +846,13 @@ function invalidKey(key: unknown): InvalidKeyError {
 function checkKey(key: unknown): void {
   if (typeof key !== 'string' || key === '') throw invalidKey(key);
 }
+
+/** Resolves on the next turn of the event loop, after pending I/O callbacks. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+function ignore(): void {}
 
 function checkKeys(keys: readonly unknown[]): void {
   if (!Array.isArray(keys)) throw new InvalidKeyError(keys, 'expected an array of keys');

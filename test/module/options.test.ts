@@ -47,6 +47,17 @@ const CASES: BadCase[] = [
     option: 'distributed.commandTimeout',
   },
   {
+    name: 'a batchSize of 0',
+    options: { distributed: { batchSize: 0 } },
+    option: 'distributed.batchSize',
+    says: />= 1/,
+  },
+  {
+    name: 'a fractional batchSize',
+    options: { distributed: { batchSize: 2.5 } },
+    option: 'distributed.batchSize',
+  },
+  {
     name: 'an http:// Redis URL',
     options: { distributed: { url: 'http://127.0.0.1:6379' } },
     option: 'distributed.url',

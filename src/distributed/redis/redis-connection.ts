@@ -114,7 +114,13 @@ export function createRedisConnection(options: ResolvedDistributedOptions): Redi
     return { client, topology: 'sentinel', owned: true, repliesBounded: true };
   }
 
-  const client = createClient({ url: options.url, ...clientOptions } as any) as RedisCommands;
+  // node-redis's timeout bounds only the wait to be written: without the offline queue a
+  // command is written at once or refused, and the watchdog bounds the rest, so the cost of a
+  // deadline per command is saved.
+  const standaloneOptions = options.offlineQueue
+    ? clientOptions
+    : { ...clientOptions, commandOptions: undefined };
+  const client = createClient({ url: options.url, ...standaloneOptions } as any) as RedisCommands;
   ReplyWatchdog.install(client, options.commandTimeout);
   return { client, topology: 'standalone', owned: true, repliesBounded: true };
 }

@@ -1,4 +1,3 @@
-import { performance } from 'node:perf_hooks';
 import type { RedisCommands } from './redis-connection';
 
 /**
@@ -9,11 +8,12 @@ import type { RedisCommands } from './redis-connection';
  * waits for its reply as long as the connection stays open, which is forever when the server
  * is frozen (SIGSTOP, a stalled VM, a path that drops packets without resetting). Rather than
  * wrapping every command in a promise with its own deadline (a measurable cost on the hot
- * path: about 1 µs per command), the watchdog counts the commands in flight and notes when a
- * reply last arrived. A timer, armed only while commands are in flight, checks that replies
- * keep coming: when none arrived for `timeout` milliseconds the connection is taken as dead,
- * destroyed (node-redis then rejects every command in flight with `DisconnectsClientError`)
- * and opened again in the background. Calls therefore fail within one to two `timeout`s.
+ * path: about 1 µs per command), the watchdog counts the commands in flight and the replies
+ * that came back. A timer, armed only while commands are in flight, samples the reply count
+ * every half `timeout`: two samples in a row with no new reply (a whole `timeout` of silence)
+ * take the connection as dead. It is destroyed (node-redis then rejects every command in
+ * flight with `DisconnectsClientError`) and opened again in the background. Calls therefore
+ * fail within one to two `timeout`s.
  *
  * A single command that legitimately runs longer than `timeout` (a blocking command, a long
  * script) is treated the same way: the module issues none.
@@ -22,7 +22,11 @@ export class ReplyWatchdog {
   readonly #client: RedisCommands;
   readonly #timeout: number;
   #inFlight = 0;
-  #progressAt = 0;
+  /** Replies (and failures) seen so far: the check compares it with its last sample. */
+  #settledCount = 0;
+  #sampled = -1;
+  /** Samples in a row that found no new reply. */
+  #quietChecks = 0;
   #timer: NodeJS.Timeout | undefined;
   /** Connections torn down because replies stopped coming. */
   resets = 0;
@@ -63,31 +67,37 @@ export class ReplyWatchdog {
   }
 
   #track(reply: Promise<unknown>): Promise<unknown> {
-    if (this.#inFlight++ === 0) this.#progressAt = performance.now();
+    this.#inFlight++;
     reply.then(this.#settled, this.#settled);
-    if (this.#timer === undefined) this.#arm(this.#timeout);
+    if (this.#timer === undefined) this.#arm();
     return reply;
   }
 
   readonly #settled = (): void => {
     this.#inFlight--;
-    this.#progressAt = performance.now();
+    this.#settledCount++;
   };
 
-  #arm(delay: number): void {
-    this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(delay)));
+  /** Samples progress every half `timeout`: a stall is caught within one to two timeouts. */
+  #arm(): void {
+    this.#sampled = this.#settledCount;
+    this.#timer = setTimeout(this.#check, Math.max(1, Math.ceil(this.#timeout / 2)));
     this.#timer.unref();
   }
 
   readonly #check = (): void => {
     this.#timer = undefined;
-    if (this.#inFlight === 0) return;
-
-    const quiet = performance.now() - this.#progressAt;
-    if (quiet < this.#timeout) {
-      this.#arm(this.#timeout - quiet);
+    if (this.#inFlight === 0) {
+      this.#quietChecks = 0;
       return;
     }
+    this.#quietChecks = this.#settledCount === this.#sampled ? this.#quietChecks + 1 : 0;
+    // Two quiet samples in a row: no reply for at least one whole `timeout`.
+    if (this.#quietChecks < 2) {
+      this.#arm();
+      return;
+    }
+    this.#quietChecks = 0;
     this.#reset();
   };
 
@@ -96,7 +106,6 @@ export class ReplyWatchdog {
     const client = this.#client;
     if (!client.isOpen) return;
     this.resets++;
-    this.#progressAt = performance.now();
     client.destroy?.();
     client.connect().catch(() => undefined);
   }
