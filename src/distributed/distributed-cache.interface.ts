@@ -49,6 +49,15 @@ export interface DistributedCache {
    */
   releaseLock?(key: string, token: string): Promise<boolean>;
 
+  /**
+   * Optional: sets the lock `key` to expire `lease` milliseconds from now, only if `token`
+   * still owns it (compare and expire, in one atomic step); resolves `true` when renewed.
+   * The owner calls it while its load runs, so a load longer than the lease keeps the lock.
+   * A driver without it still locks; a load that outlasts the lease may then run once more
+   * on another instance.
+   */
+  renewLock?(key: string, token: string, lease: number): Promise<boolean>;
+
   /** Closes connections this driver opened. Called once when the application shuts down. */
   close?(): Promise<void>;
 }

@@ -70,6 +70,12 @@ export class MemoryDistributedCache implements DistributedCache {
     return true;
   }
 
+  async renewLock(key: string, token: string, lease: number): Promise<boolean> {
+    if (this.#read(key) !== token) return false;
+    (this.#entries.get(key) as MemoryEntry).expiresAt = this.#now() + lease;
+    return true;
+  }
+
   async close(): Promise<void> {
     this.#entries.clear();
   }

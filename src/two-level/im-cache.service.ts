@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy, Optional } from '@nestjs/common';
 import { DISTRIBUTED_CACHE, LOCAL_CACHE, RESOLVED_CACHE_OPTIONS } from '../cache.constants';
 import { GENERIC_SCOPE, INVALIDATION_BUS } from '../coherence/coherence.constants';
 import type { InvalidationBus } from '../coherence/invalidation-bus';
@@ -25,7 +25,7 @@ import { CircuitBreaker } from '../protection/circuit-breaker';
 import { mayExist } from '../protection/existence-filter';
 import { FailureBackoff, StaleCopy, TIMED_OUT, within } from '../protection/fail-safe';
 import { applyJitter } from '../protection/jitter';
-import { LoadLock, NOT_YET, type WaitOutcome } from '../protection/load-lock';
+import { type LeaseRenewal, LoadLock, NOT_YET, type WaitOutcome } from '../protection/load-lock';
 import { SingleFlight } from '../protection/single-flight';
 import { type CacheStats, StatsCounters } from './cache-stats';
 import {
@@ -105,7 +105,7 @@ const MISS = undefined;
  * const profile = await cache.getOrLoad(`profile:${id}`, () => users.findProfile(id));
  */
 @Injectable()
-export class ImCacheService {
+export class ImCacheService implements OnModuleDestroy {
   /** Which server holds each device connection of a user (see {@link RouteRepository}). */
   @Inject(RouteRepository) readonly routes!: RouteRepository;
   /** Presence derived from the routes (see {@link OnlineStatusRepository}). */
@@ -291,6 +291,11 @@ export class ImCacheService {
     const stats = this.#stats.snapshot(this.#l1.size, this.#breaker.snapshot());
     if (this.#bus !== null) stats.coherence = this.#bus.stats();
     return stats;
+  }
+
+  /** Stops renewing lock leases (Nest calls it on shutdown, before the driver closes). */
+  onModuleDestroy(): void {
+    this.#lock?.close();
   }
 
   #l1Hit(cached: unknown): unknown {
@@ -537,6 +542,8 @@ export class ImCacheService {
     policy: LoadPolicy,
     lock: LoadLock,
   ): Promise<unknown> {
+    // Past the hard timeout the load is abandoned: its lease is renewed no more.
+    const deadline = policy.hardTimeout > 0 ? performance.now() + policy.hardTimeout : Infinity;
     let claim: WaitOutcome<unknown>;
     try {
       claim = await this.#claim(key, lock, policy.mustOutlive);
@@ -552,11 +559,27 @@ export class ImCacheService {
       if (lock.settings.onTimeout === 'error') throw new LockTimeoutError(key, claim.waited);
       return this.#load(key, loader, policy, true);
     }
+    const renewal = this.#keep(lock, key, claim.token, deadline);
     try {
       return await this.#load(key, loader, policy, true);
     } finally {
+      renewal.stop();
       this.#release(lock, key, claim.token);
     }
+  }
+
+  /** Renews `key`'s lease while its load runs; a failure is counted and logged. */
+  #keep(lock: LoadLock, key: string, token: string, deadline: number): LeaseRenewal {
+    return lock.keep(key, token, deadline, {
+      failed: (cause) => {
+        const error = this.#l2Failure('renewLock', key, cause);
+        this.#log.warn('l2:renewLock', `${error.message}; retried on the next renewal`);
+      },
+      lost: () => {
+        const what = `the lock of "${key}" ran out while its load ran`;
+        this.#log.warn('lock-lost', `${what}; another instance may load it too`);
+      },
+    });
   }
 
   /** Releases a lock without waiting; a failure is logged (the lease ends it anyway). */

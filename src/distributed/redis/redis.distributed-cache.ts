@@ -116,6 +116,17 @@ export class RedisDistributedCache implements DistributedCache {
     return released === 1;
   }
 
+  /** One key, so one script on its node: standalone, Sentinel and Cluster alike. */
+  async renewLock(key: string, token: string, lease: number): Promise<boolean> {
+    const renewed = await this.#bound(
+      this.#connection.client.eval(RENEW_LOCK, {
+        keys: [key],
+        arguments: [token, String(Math.ceil(lease))],
+      }),
+    );
+    return renewed === 1;
+  }
+
   async close(): Promise<void> {
     if (this.#connection.owned) await closeRedisConnection(this.#connection.client);
   }
@@ -203,6 +214,13 @@ function describeError(error: unknown): string {
 const RELEASE_LOCK = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** Sets a lock's expiry only while it still holds the caller's token. */
+const RENEW_LOCK = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
 return 0`;
 
