@@ -31,10 +31,10 @@ import type { VideoSession } from './video-session.types';
  *   slots. The session is created first (`SET NX`), then the flags are claimed slot by slot
  *   in ascending slot order, each slot all or nothing; a busy slot rolls back the slots
  *   already claimed and deletes the session. No user is ever claimed by two sessions, and
- *   because every call claims in the same order, of two concurrent calls sharing a user one
- *   starts. With three or more overlapping calls, a call can fail on a claim that is rolled
- *   back a moment later, so all of them may fail; and during the claim, another caller may
- *   briefly see a user busy for a call that then fails. docs/repositories.md says more.
+ *   because every call claims in that one order, of any number of overlapping calls at least
+ *   one starts (see {@link RedisVideoSessionStore.start}). A call may still fail on a claim
+ *   that is rolled back a moment later, and during the claim another caller may briefly see
+ *   a user busy for a call that then fails. docs/repositories.md says more.
  */
 export class RedisVideoSessionStore implements VideoSessionStore {
   readonly #ttl: string;
@@ -47,6 +47,16 @@ export class RedisVideoSessionStore implements VideoSessionStore {
     this.#ttl = String(ttl);
   }
 
+  /**
+   * Creates the session and claims its participants' flags, all or none.
+   *
+   * Why, on Cluster, overlapping calls cannot all fail: a call fails only on a slot where it
+   * finds a flag held by another call, which has then already claimed every slot of its own
+   * up to that one. If that other call fails too, it fails on a slot after it. So a chain of
+   * "failed because of" climbs strictly in slot order and cannot come back to its start: the
+   * call at its end, holding the flags the others tripped on, started (unless what it found
+   * busy was a session outside the race, which is a real refusal).
+   */
   async start(session: VideoSession): Promise<void> {
     if (this.redis.topology === 'cluster') return this.#startBySlot(session);
 
@@ -134,31 +144,55 @@ export class RedisVideoSessionStore implements VideoSessionStore {
         session.participants.map((p) => p.userId),
       );
     } catch (error) {
-      await this.redis.send(sessionKey, ['DEL', sessionKey]);
+      // Best effort: the caller learns why the start failed, not why the clean-up did.
+      await this.redis.send(sessionKey, ['DEL', sessionKey]).catch(() => undefined);
       throw error;
     }
   }
 
   /**
-   * Claims the flags of `users` slot by slot in ascending slot order (one group on
-   * Standalone), rolling back on the first busy slot.
+   * Claims the flags of `users` slot by slot in ascending slot order (one group off Cluster),
+   * rolling back on the first busy slot, or on the first failed claim (that one included: it
+   * may have been applied before its reply was lost).
    *
    * @throws UsersBusyError naming the busy users of that slot and of the slots after it
    */
   async #claim(sessionId: string, users: string[]): Promise<void> {
     const groups = this.#bySlot(users);
     for (let g = 0; g < groups.length; g++) {
-      const busy = await this.redis.run<string[]>(
-        CLAIM,
-        groups[g].map((u) => this.keys.busy(u)),
-        [sessionId, this.#ttl, ...groups[g]],
-      );
+      let busy: string[];
+      try {
+        busy = await this.redis.run<string[]>(
+          CLAIM,
+          groups[g].map((u) => this.keys.busy(u)),
+          [sessionId, this.#ttl, ...groups[g]],
+        );
+      } catch (error) {
+        await this.#rollBack(sessionId, groups.slice(0, g + 1));
+        throw error;
+      }
       if (busy.length === 0) continue;
 
-      await this.#release(sessionId, groups.slice(0, g).flat());
+      await this.#rollBack(sessionId, groups.slice(0, g));
       const later = await this.#busyAmong(sessionId, groups.slice(g + 1).flat());
       throw new UsersBusyError(sessionId, [...pairs(busy), ...later]);
     }
+  }
+
+  /**
+   * Frees the flags `sessionId` holds in `groups` (one group per slot), all slots at once;
+   * a slot that cannot be reached keeps its flags until their lease ends.
+   */
+  async #rollBack(sessionId: string, groups: string[][]): Promise<void> {
+    await Promise.allSettled(
+      groups.map((group) =>
+        this.redis.run(
+          RELEASE,
+          group.map((u) => this.keys.busy(u)),
+          [sessionId],
+        ),
+      ),
+    );
   }
 
   /** The users of `users` whose flag another session holds (a read, for the error only). */

@@ -39,8 +39,9 @@ export class VideoSessionRepository {
   /**
    * Starts a call: the initiator `joined`, the others `invited`, every one of them marked
    * busy. The check and the claim are atomic: if any user is in another session, nobody is
-   * claimed and the call fails naming the busy users; of two concurrent calls sharing a
-   * user, exactly one starts (on Cluster see docs/repositories.md for the fine print).
+   * claimed and the call fails naming the busy users. Of two concurrent calls sharing a
+   * user, exactly one starts; of any number that overlap, at least one does (on Cluster,
+   * more may fail than must: see docs/repositories.md).
    *
    * @throws UsersBusyError naming the busy users
    * @throws SessionExistsError when `sessionId` is taken
