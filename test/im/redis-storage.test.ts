@@ -5,7 +5,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { DistributedCacheError, type ImCacheService } from '../../src';
 import { MARK_READ } from '../../src/im/read-cursors/read-cursor.scripts';
 import { startCache, type TestCache } from '../support/app';
-import { startRedisServer, testRedisUrl, uniqueNamespace } from '../support/redis';
+import {
+  startRedisServer,
+  testRedisUrl,
+  uniqueNamespace,
+  type RedisServer,
+} from '../support/redis';
 import { deleteKeys, globEscape, openRawRedis, type RawRedis } from '../support/redis-client';
 import { settleWithin } from '../support/timing';
 
@@ -192,48 +197,49 @@ describe('IM repositories on Redis: storage', () => {
     await raw.del(key);
   });
 
-  it('fails fast with a typed error when Redis is gone, and never hangs', async () => {
-    const server = await startRedisServer();
-    const app = await startCache({
-      namespace: uniqueNamespace('im-down'),
-      distributed: { driver: 'redis', url: server.url, commandTimeout: 300 },
-      coherence: false,
-    });
-    try {
-      await app.cache.routes.bind({
-        userId: 'u1',
-        deviceId: 'd',
-        serverId: 'gw',
-        connectionId: 'c',
+  const handedIn = [false, true];
+  for (const ownClient of handedIn) {
+    const how = ownClient ? 'a client handed in (no timeout of its own)' : 'its own client';
+    it(`fails fast with a typed error when Redis is gone, and never hangs: ${how}`, async () => {
+      const server = await startRedisServer();
+      const client = ownClient ? await openRawRedis(server.url) : undefined;
+      const target = client === undefined ? { url: server.url } : { client };
+      const app = await startCache({
+        namespace: uniqueNamespace('im-down'),
+        distributed: { driver: 'redis', ...target, commandTimeout: 300 },
+        coherence: false,
       });
-      server.pause();
-      const calls: Promise<unknown>[] = [
-        app.cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c2' }),
-        app.cache.onlineStatus.getMany(['u1', 'u2']),
-        app.cache.readCursors.markRead({
-          userId: 'u1',
-          chat: 'single',
-          conversationId: 'p',
-          messageId: 1,
-        }),
-        app.cache.videoSessions.start({
-          sessionId: 's',
-          initiatorId: 'a',
-          participantIds: ['b'],
-          media: 'audio',
-        }),
-        app.cache.routes.removeServer('gw'),
-      ];
-      for (const settled of await Promise.all(calls.map((c) => settleWithin(c, 5000)))) {
-        assert.equal(settled.status, 'rejected');
-        assert.ok(settled.reason instanceof DistributedCacheError, String(settled.reason));
-        assert.equal((settled.reason as DistributedCacheError).code, 'E_L2_FAILURE');
+      try {
+        await assertEveryRepositoryFails(app.cache, server);
+      } finally {
+        server.resume();
+        await app.close();
+        await client?.close();
+        await server.stop();
       }
-      server.resume();
-    } finally {
-      server.resume();
-      await app.close();
-      await server.stop();
-    }
-  });
+    });
+  }
 });
+
+/** Pauses `server`; every repository call must then reject with a typed L2 error, in bounds. */
+async function assertEveryRepositoryFails(cache: ImCacheService, server: RedisServer) {
+  await cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c' });
+  server.pause();
+  const calls: Promise<unknown>[] = [
+    cache.routes.bind({ userId: 'u1', deviceId: 'd', serverId: 'gw', connectionId: 'c2' }),
+    cache.onlineStatus.getMany(['u1', 'u2']),
+    cache.readCursors.markRead({ userId: 'u1', chat: 'single', conversationId: 'p', messageId: 1 }),
+    cache.videoSessions.start({
+      sessionId: 's',
+      initiatorId: 'a',
+      participantIds: ['b'],
+      media: 'audio',
+    }),
+    cache.routes.removeServer('gw'),
+  ];
+  for (const settled of await Promise.all(calls.map((c) => settleWithin(c, 5000)))) {
+    assert.equal(settled.status, 'rejected');
+    assert.ok(settled.reason instanceof DistributedCacheError, String(settled.reason));
+    assert.equal((settled.reason as DistributedCacheError).code, 'E_L2_FAILURE');
+  }
+}

@@ -47,6 +47,14 @@ export class RedisDistributedCache implements DistributedCache {
     return this.#connection.client;
   }
 
+  /**
+   * `reply` (of a command sent on {@link client}), bounded by `commandTimeout` when the client
+   * does not bound replies itself: a client handed in through `distributed.client`.
+   */
+  bound<T>(reply: Promise<T>): Promise<T> {
+    return this.#bound(reply);
+  }
+
   /** Standalone, Sentinel or Cluster. */
   get topology(): RedisTopology {
     return this.#connection.topology;

@@ -58,7 +58,7 @@ export function createImStorage(
 function redisStorage(l2: RedisDistributedCache, context: ImStorageContext): ImStorage {
   const { options } = context;
   const keys = new ImKeys(context.namespace);
-  const redis = new RedisScriptRunner(l2.client, l2.topology);
+  const redis = new RedisScriptRunner(l2.client, l2.topology, (reply) => l2.bound(reply));
   const presence = new RedisPresenceFeed(
     l2.client,
     l2.topology,

@@ -24,9 +24,14 @@ export class LuaScript {
  * batch paths (hundreds of keys per call).
  */
 export class RedisScriptRunner {
+  /**
+   * @param bound puts the command timeout on a reply when the client does not (a client
+   *   handed in through `distributed.client`); by default replies are taken as bounded
+   */
   constructor(
     readonly client: RedisCommands,
     readonly topology: RedisTopology,
+    private readonly bound: <T>(reply: Promise<T>) => Promise<T> = (reply) => reply,
   ) {}
 
   /** Runs `script` with `keys` (all in one hash slot on Cluster) and `args`. */
@@ -45,9 +50,11 @@ export class RedisScriptRunner {
   /** Sends one command; `firstKey` routes it on Cluster. */
   send<T>(firstKey: string | undefined, command: string[], readonly = false): Promise<T> {
     const client = this.client as any;
-    if (this.topology === 'cluster') return client.sendCommand(firstKey, readonly, command);
-    if (this.topology === 'sentinel') return client.sendCommand(readonly, command);
-    return client.sendCommand(command);
+    if (this.topology === 'cluster') {
+      return this.bound(client.sendCommand(firstKey, readonly, command));
+    }
+    if (this.topology === 'sentinel') return this.bound(client.sendCommand(readonly, command));
+    return this.bound(client.sendCommand(command));
   }
 
   /**
