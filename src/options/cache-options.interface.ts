@@ -221,8 +221,12 @@ export type ExistenceFilter = (key: string) => boolean | Promise<boolean>;
 /** Options of the cross-instance load lock (`lock`). */
 export interface LockOptions {
   /**
-   * Lifetime of a lock in L2. An owner that crashes delays the others by at most this long;
-   * a load that outlasts it may run once more elsewhere, so keep it above the slowest load.
+   * Lifetime of a lock in L2 between renewals. An owner that crashes delays the others by at
+   * most this long. A live owner renews it every `lease / 3` while its load runs (until
+   * `loaderTimeout.hard`), so a load may outlast it; an owner whose event loop stalls for
+   * more than two thirds of it loses the lock. Drivers without `renewLock` do not renew:
+   * there, a load that outlasts the lease may run once more elsewhere, so keep it above the
+   * slowest load.
    * @default '10s'
    */
   lease?: Duration;

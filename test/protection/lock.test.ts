@@ -72,6 +72,17 @@ for (const driver of ['memory', 'redis'] as const) {
       assert.equal(await l2.releaseLock!(lockKey('owned'), 'mine'), false);
     });
 
+    it('only the owner token renews a lock, for a whole new lease', async () => {
+      assert.equal(await l2.acquireLock!(lockKey('renewed'), 'mine', 200), true);
+      assert.equal(await l2.renewLock!(lockKey('renewed'), 'theirs', 10_000), false);
+      assert.equal(await l2.renewLock!(lockKey('renewed'), 'mine', 10_000), true);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(await l2.acquireLock!(lockKey('renewed'), 'theirs', 1000), false, 'renewed');
+      assert.equal(await l2.releaseLock!(lockKey('renewed'), 'mine'), true);
+      assert.equal(await l2.renewLock!(lockKey('renewed'), 'mine', 10_000), false, 'released');
+      assert.equal((await l2.get(lockKey('renewed'))) ?? undefined, undefined, 'not recreated');
+    });
+
     it("past lock.wait, onTimeout: 'error' fails with LockTimeoutError", async () => {
       const c = await instance({ lock: { wait: 100, onTimeout: 'error' } });
       await l2.acquireLock!(lockKey('held'), 'someone-else', 10_000);
