@@ -8,6 +8,11 @@ export interface BusTransportEvents {
   up(): void;
   /** Messages may be missed from now on, until the next `up`. */
   down(reason: string): void;
+  /**
+   * L2's connection now talks to another server than the one it read from so far (a
+   * Sentinel fail-over): copies read from the old one may hold writes the new one never got.
+   */
+  moved(reason: string): void;
 }
 
 /** Publish/subscribe as the invalidation bus needs it. */
@@ -37,11 +42,15 @@ export interface BusTransport {
  *   every error, end or reconnect in between means "down".
  * - A cluster client: plain `SUBSCRIBE` on one node (a message published on any node reaches
  *   every node); the connection of that node is watched like a standalone client. A
- *   Sentinel client: its events do not tell readiness. In both, a loss the events miss is
- *   noticed by the bus's heartbeat, and a failed subscription is retried.
+ *   Sentinel client: its events do not tell readiness, but they tell when it moves to a new
+ *   master, taking the subscription along: that is an outage until the subscription is
+ *   confirmed on the new master. In both, a loss the events miss is noticed by the bus's
+ *   heartbeat, and a failed subscription is retried.
+ * - On Sentinel, L2's own client moving to a new master is reported as `moved`.
  */
 export class RedisBusTransport implements BusTransport {
   readonly orderedWithWrites: boolean;
+  readonly #topology: 'standalone' | 'sentinel' | 'cluster';
   /** Whether the client reports `ready` once subscribed again (a single-server client). */
   readonly #reportsReadiness: boolean;
   readonly #open: () => RedisCommands;
@@ -51,6 +60,8 @@ export class RedisBusTransport implements BusTransport {
   #events: BusTransportEvents | undefined;
   #started: (() => void) | undefined;
   #closed = false;
+  /** The master L2's Sentinel client talks to (`host:port`); undefined before it has one. */
+  #publisherMaster: string | undefined;
 
   /**
    * @param open returns a new, unconnected subscriber client (e.g. `client.duplicate()`)
@@ -64,6 +75,7 @@ export class RedisBusTransport implements BusTransport {
   ) {
     this.#open = open;
     this.#publisher = publisher;
+    this.#topology = topology;
     this.#reportsReadiness = topology === 'standalone';
     // One connection carries both the writes and the publishes only on a single server.
     this.orderedWithWrites = topology === 'standalone';
@@ -73,6 +85,7 @@ export class RedisBusTransport implements BusTransport {
     this.#channels = channels;
     this.#events = events;
     const started = new Promise<void>((resolve) => (this.#started = resolve));
+    if (this.#topology === 'sentinel') this.#followPublisher();
     this.#connect();
     return started;
   }
@@ -90,6 +103,7 @@ export class RedisBusTransport implements BusTransport {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#publisher.off?.('topology-change', this.#onPublisherTopology);
     const subscriber = this.#subscriber;
     this.#subscriber = undefined;
     if (subscriber) await closeRedisConnection(subscriber).catch(() => subscriber.destroy?.());
@@ -107,6 +121,14 @@ export class RedisBusTransport implements BusTransport {
   #connectMultiNode(client: RedisCommands): void {
     const current = () => client === this.#subscriber && !this.#closed;
     client.on('error', () => undefined); // node failures show as missing heartbeats
+    let subscribed = false;
+    if (this.#topology === 'sentinel') {
+      client.on('topology-change', (event: SentinelTopologyEvent) => {
+        if (subscribed && current() && event.type === 'MASTER_CHANGE') {
+          this.#subscriberMoved(client, current, describeNode(event.node));
+        }
+      });
+    }
 
     client
       .connect()
@@ -114,16 +136,49 @@ export class RedisBusTransport implements BusTransport {
       .then(
         () => {
           if (!current()) return;
+          subscribed = true;
           this.#watchNode(client.pubSubNode?.client, current);
           this.#up();
         },
-        (error: unknown) => {
-          if (!current()) return;
-          this.#down(`subscribe failed: ${reason(error)}`);
-          setTimeout(() => current() && this.reopen(), RETRY_SUBSCRIBE).unref();
-        },
+        (error: unknown) => current() && this.#subscribeFailed(error, current),
       );
   }
+
+  #subscribeFailed(error: unknown, current: () => boolean): void {
+    this.#down(`subscribe failed: ${reason(error)}`);
+    setTimeout(() => current() && this.reopen(), RETRY_SUBSCRIBE).unref();
+  }
+
+  /**
+   * The Sentinel client moves its subscription to the new master: by the time it says so,
+   * the old subscription is gone and messages published meanwhile are missed. Subscribing
+   * again resolves once the subscription on the new master is in place (the channels are
+   * subscribed already, so no command is sent): then the bus is up again and empties L1.
+   */
+  #subscriberMoved(client: RedisCommands, current: () => boolean, master: string): void {
+    this.#down(`Sentinel master changed to ${master}`);
+    client.subscribe(this.#channels, this.#listener).then(
+      () => current() && this.#up(),
+      (error: unknown) => current() && this.#subscribeFailed(error, current),
+    );
+  }
+
+  /** Reports L2's Sentinel client moving to another master, not its first master. */
+  #followPublisher(): void {
+    const master = this.#publisher.getMasterNode?.() as SentinelNode | undefined;
+    this.#publisherMaster = master === undefined ? undefined : describeNode(master);
+    this.#publisher.on('topology-change', this.#onPublisherTopology);
+  }
+
+  readonly #onPublisherTopology = (event: SentinelTopologyEvent) => {
+    if (event.type !== 'MASTER_CHANGE' || this.#closed) return;
+    const previous = this.#publisherMaster;
+    const master = describeNode(event.node);
+    this.#publisherMaster = master;
+    if (previous !== undefined) {
+      this.#events?.moved(`Redis Sentinel master is now ${master} (was ${previous})`);
+    }
+  };
 
   /**
    * Watches the connection of the cluster node the subscription lives on: it reconnects and
@@ -176,8 +231,24 @@ export class RedisBusTransport implements BusTransport {
   }
 }
 
-/** Delay before a cluster subscription that failed is tried again. */
+/** Delay before a cluster or Sentinel subscription that failed is tried again. */
 const RETRY_SUBSCRIBE = 1000;
+
+/** A server as node-redis's Sentinel client names it in its events. */
+interface SentinelNode {
+  host: string;
+  port: number;
+}
+
+/** What node-redis's Sentinel client emits as `topology-change` (the fields used here). */
+interface SentinelTopologyEvent {
+  type: string;
+  node?: SentinelNode;
+}
+
+function describeNode(node: SentinelNode | undefined): string {
+  return node === undefined ? 'an unknown server' : `${node.host}:${node.port}`;
+}
 
 function reason(error: unknown): string {
   return error instanceof Error ? error.message : String(error);

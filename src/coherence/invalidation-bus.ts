@@ -35,6 +35,12 @@ export interface CoherenceStats {
   refusedFills: number;
   /** Times the subscription was lost after being up. */
   outages: number;
+  /**
+   * Times L2's Sentinel client moved to another master (or reopened its master connections
+   * after losing them all), each of which emptied L1: a copy read from the old master may
+   * hold a write the new one never got.
+   */
+  masterChanges: number;
   /** Milliseconds since the current outage began; 0 while connected. */
   downFor: number;
 }
@@ -108,6 +114,7 @@ export class InvalidationBus implements InvalidationPublisher {
     droppedKeys: 0,
     received: 0,
     outages: 0,
+    masterChanges: 0,
   };
 
   constructor(
@@ -149,6 +156,7 @@ export class InvalidationBus implements InvalidationPublisher {
       message: (channel, raw) => this.#onMessage(channel, raw),
       up: () => this.#onUp(),
       down: (reason) => this.#onDown(reason),
+      moved: (reason) => this.#onMoved(reason),
     });
     this.#startHeartbeat();
 
@@ -414,6 +422,20 @@ export class InvalidationBus implements InvalidationPublisher {
         ? 'L1 bypassed until it is back'
         : 'L1 emptied, emptied again when it is back';
     this.#logger.warn(`coherence: lost the invalidation subscription (${reason}); ${effect}`);
+  }
+
+  /**
+   * L2 now reads from another master. A write that reached the old master just before it
+   * was demoted is lost when it resynchronizes from the new one, yet its message went out,
+   * and a copy read from the old master may hold it: no later message would drop that copy.
+   * So every copy is dropped, and fills are refused for one command timeout (reads still in
+   * flight may answer from the old master). The subscription's own move is an outage.
+   */
+  #onMoved(reason: string): void {
+    if (this.#state === 'closed') return;
+    this.#counters.masterChanges++;
+    for (const sink of this.#sinks.values()) sink.invalidateAll();
+    this.#logger.warn(`coherence: ${reason}; L1 emptied`);
   }
 
   /**
