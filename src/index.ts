@@ -37,10 +37,7 @@ export { Cacheable, type CacheableOptions } from './decorators/cacheable.decorat
 export { CachePut, type CachePutOptions } from './decorators/cache-put.decorator';
 export { CacheEvict, type CacheEvictOptions } from './decorators/cache-evict.decorator';
 export type { CacheKey } from './decorators/cache-key';
-export type {
-  CoherenceOptions,
-  CoherenceDisconnectMode,
-} from './coherence/coherence-options';
+export type { CoherenceOptions, CoherenceDisconnectMode } from './coherence/coherence-options';
 export type { CoherenceStats } from './coherence/invalidation-bus';
 export type { ImRepositoryOptions } from './im/im-options';
 export { RouteRepository } from './im/routes/route.repository';
@@ -56,10 +53,7 @@ export type {
   PresenceChange,
   PresenceReadOptions,
 } from './im/routes/route.types';
-export type {
-  PresenceListener,
-  PresenceSubscription,
-} from './im/presence/presence-feed';
+export type { PresenceListener, PresenceSubscription } from './im/presence/presence-feed';
 export type {
   ChatType,
   ReadCursorTarget,

@@ -112,6 +112,15 @@ export interface DistributedCacheOptions {
    * @default 200
    */
   batchSize?: number;
+  /**
+   * Send the single-key L2 reads (`get`, and `getOrLoad` past L1) started in one turn of the
+   * event loop together, as one batch (an MGET on Redis) of up to `batchSize` keys. Many
+   * reads in flight then cost Redis and the client one command instead of one each.
+   * On Cluster it is off unless asked for: a batch spans masters, and one failing master
+   * fails every read of the batch, including those of keys held elsewhere.
+   * @default true for driver 'redis' on a standalone server or Sentinel, else false
+   */
+  coalesceReads?: boolean;
   /** For `driver: 'keyv'`: a Keyv instance or any Keyv store adapter. */
   store?: unknown;
   /**

@@ -60,6 +60,7 @@ export interface ResolvedDistributedOptions extends DistributedCacheOptions {
   commandTimeout: number;
   connectTimeout: number;
   batchSize: number;
+  coalesceReads: boolean;
   offlineQueue: boolean;
   maxEntries: number;
 }
@@ -206,10 +207,14 @@ function resolveDistributed(raw: DistributedCacheOptions): ResolvedDistributedOp
     connectTimeout: positiveDuration(raw.connectTimeout ?? '5s', 'distributed.connectTimeout'),
     offlineQueue: raw.offlineQueue ?? false,
     batchSize: positiveInteger(raw.batchSize ?? 200, 'distributed.batchSize', 1),
+    // Off on Cluster: a batch spans masters, and one master failing would fail all of it.
+    coalesceReads: raw.coalesceReads ?? (driver === 'redis' && raw.cluster === undefined),
     maxEntries: positiveInteger(raw.maxEntries ?? 1_000_000, 'distributed.maxEntries', 1),
   };
-  if (typeof resolved.offlineQueue !== 'boolean') {
-    throw new InvalidOptionError('distributed.offlineQueue', 'expected true or false');
+  for (const flag of ['offlineQueue', 'coalesceReads'] as const) {
+    if (typeof resolved[flag] !== 'boolean') {
+      throw new InvalidOptionError(`distributed.${flag}`, 'expected true or false');
+    }
   }
   if (driver === 'redis') checkRedisTarget(resolved);
   if (driver === 'redis' && resolved.tls !== undefined) checkTls(resolved);

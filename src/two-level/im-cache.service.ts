@@ -28,6 +28,7 @@ import { applyJitter } from '../protection/jitter';
 import { type LeaseRenewal, LoadLock, NOT_YET, type WaitOutcome } from '../protection/load-lock';
 import { SingleFlight } from '../protection/single-flight';
 import { type CacheStats, StatsCounters } from './cache-stats';
+import { ReadCoalescer } from './read-coalescer';
 import {
   decodeJsonBatch,
   decodeValue,
@@ -117,6 +118,8 @@ export class ImCacheService implements OnModuleDestroy {
 
   readonly #l1: LocalCache;
   readonly #l2: DistributedCache;
+  /** Single-key L2 reads: the driver, or a {@link ReadCoalescer} in front of it. */
+  readonly #l2Reads: Pick<DistributedCache, 'get'>;
   /** Tells the other instances which keys this one changed; null when coherence is off. */
   readonly #bus: InvalidationBus | null;
   readonly #hasL1: boolean;
@@ -144,6 +147,9 @@ export class ImCacheService implements OnModuleDestroy {
     this.#options = options;
     this.#l1 = local;
     this.#l2 = distributed;
+    this.#l2Reads = options.distributed.coalesceReads
+      ? new ReadCoalescer(distributed, options.distributed.batchSize)
+      : distributed;
     this.#bus = bus ?? null;
     this.#hasL1 = local.name !== 'none';
     this.#prefix = `${options.keyPrefix}c:`;
@@ -310,7 +316,7 @@ export class ImCacheService implements OnModuleDestroy {
     let raw: string | null | undefined;
     try {
       if (!this.#breaker.allows()) throw this.#skipped('get', key);
-      raw = await this.#l2.get(this.#prefix + key);
+      raw = await this.#l2Reads.get(this.#prefix + key);
     } catch (error) {
       return this.#staleOrThrow(key, this.#l2Failure('get', key, error));
     }
@@ -698,7 +704,7 @@ export class ImCacheService implements OnModuleDestroy {
     if (!this.#breaker.allows()) throw this.#skipped('get', key);
     let raw: string | null | undefined;
     try {
-      raw = await this.#l2.get(this.#prefix + key);
+      raw = await this.#l2Reads.get(this.#prefix + key);
     } catch (cause) {
       throw this.#l2Failure('get', key, cause);
     }

@@ -3,6 +3,7 @@ import { Test } from '@nestjs/testing';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CacheModule, InvalidOptionError, type CacheModuleOptions } from '../../src';
+import { resolveOptions } from '../../src/options/resolve-options';
 import { MemoryLogger } from '../support/app';
 
 interface BadCase {
@@ -51,6 +52,12 @@ const CASES: BadCase[] = [
     options: { distributed: { batchSize: 0 } },
     option: 'distributed.batchSize',
     says: />= 1/,
+  },
+  {
+    name: "a coalesceReads of 'yes'",
+    options: { distributed: { coalesceReads: 'yes' } },
+    option: 'distributed.coalesceReads',
+    says: /true or false/,
   },
   {
     name: 'a fractional batchSize',
@@ -173,6 +180,19 @@ describe('CacheModule option validation at start-up', () => {
         jitter: 0,
         logger: new MemoryLogger(),
       }),
+    );
+  });
+
+  it('coalesces single-key reads by default on Redis, but not on Cluster or other drivers', () => {
+    const coalesces = (distributed: CacheModuleOptions['distributed']) =>
+      resolveOptions({ distributed }).distributed.coalesceReads;
+    assert.equal(coalesces({ url: 'redis://127.0.0.1:6379' }), true);
+    assert.equal(coalesces({ sentinel: { name: 'm', nodes: ['redis://127.0.0.1:26379'] } }), true);
+    assert.equal(coalesces({ cluster: { nodes: ['redis://127.0.0.1:7000'] } }), false);
+    assert.equal(coalesces({ driver: 'memory' }), false);
+    assert.equal(
+      coalesces({ cluster: { nodes: ['redis://127.0.0.1:7000'] }, coalesceReads: true }),
+      true,
     );
   });
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DistributedCacheError } from '../../src';
+import { DistributedCacheError, type CacheModuleOptions } from '../../src';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
 import { openRawRedis, type RawRedis } from '../support/redis-client';
 import { startRedisServer, uniqueNamespace, type RedisServer } from '../support/redis';
@@ -13,11 +13,20 @@ failOnUnhandledRejections();
 /** A bound for "does not hang", far above the configured timeout: not a speed check. */
 const NO_HANG = 3000;
 
-/** MGET calls the server has run so far, from `INFO commandstats`. */
-async function mgetCalls(raw: RawRedis): Promise<number> {
+/** Calls of `command` the server has run so far, from `INFO commandstats`. */
+async function callsOf(raw: RawRedis, command: 'mget' | 'get'): Promise<number> {
   const info = await raw.info('commandstats');
-  const match = /cmdstat_mget:calls=(\d+)/.exec(info);
+  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info);
   return match === null ? 0 : Number(match[1]);
+}
+
+const mgetCalls = (raw: RawRedis) => callsOf(raw, 'mget');
+
+/** The GET and MGET calls the server ran while `work` ran. */
+async function commandsDuring(raw: RawRedis, work: () => Promise<unknown>) {
+  const [gets, mgets] = [await callsOf(raw, 'get'), await mgetCalls(raw)];
+  await work();
+  return { get: (await callsOf(raw, 'get')) - gets, mget: (await mgetCalls(raw)) - mgets };
 }
 
 describe('getMany past L1 is sent in requests of at most distributed.batchSize keys', () => {
@@ -75,7 +84,7 @@ describe('getMany past L1 is sent in requests of at most distributed.batchSize k
     assert.equal((await mgetCalls(raw)) - before, 1);
   });
 
-  it('a frozen server fails a split batch with DistributedCacheError, nothing left unhandled', async () => {
+  it('a frozen server fails a split batch with DistributedCacheError, none unhandled', async () => {
     const stopped = await startCache({
       namespace: uniqueNamespace('batch-frozen'),
       local: { driver: 'none' },
@@ -92,6 +101,112 @@ describe('getMany past L1 is sent in requests of at most distributed.batchSize k
     } finally {
       server.resume();
       await stopped.close();
+    }
+  });
+});
+
+describe('single-key reads started in one turn go to Redis as one MGET (coalesceReads)', () => {
+  let server: RedisServer;
+  let raw: RawRedis;
+  let c: TestCache;
+
+  const start = (extra: CacheModuleOptions = {}) =>
+    startCache({
+      namespace: uniqueNamespace('coalesce'),
+      jitter: 0,
+      local: { driver: 'none' },
+      logger: new MemoryLogger(),
+      ...extra,
+      distributed: { url: server.url, batchSize: 100, ...extra.distributed },
+    });
+
+  before(async () => {
+    server = await startRedisServer();
+    raw = await openRawRedis(server.url);
+    c = await start();
+    for (let i = 0; i < 250; i += 2) await c.cache.set(`k${i}`, { i });
+    await c.cache.getOrLoad('gone', () => null);
+  });
+
+  after(async () => {
+    server.resume();
+    await c?.close();
+    await raw?.close();
+    await server?.stop();
+  });
+
+  it('answers each concurrent get with its own value, from one MGET', async () => {
+    const keys = ['k0', 'k1', 'gone', 'k2', 'k0', 'k48'];
+    let values: unknown[] = [];
+    const sent = await commandsDuring(raw, async () => {
+      values = await Promise.all(keys.map((key) => c.cache.get(key)));
+    });
+    assert.deepEqual(values, [{ i: 0 }, undefined, undefined, { i: 2 }, { i: 0 }, { i: 48 }]);
+    assert.deepEqual(sent, { get: 0, mget: 1 });
+  });
+
+  it('sends at most batchSize keys per MGET', async () => {
+    const keys = Array.from({ length: 250 }, (_, i) => `k${i}`);
+    let values: unknown[] = [];
+    const sent = await commandsDuring(raw, async () => {
+      values = await Promise.all(keys.map((key) => c.cache.get(key)));
+    });
+    assert.deepEqual(
+      values,
+      keys.map((_, i) => (i % 2 === 0 ? { i } : undefined)),
+    );
+    assert.deepEqual(sent, { get: 0, mget: 3 });
+  });
+
+  it('reads a lone key with a GET, and getOrLoad misses share the batch', async () => {
+    assert.deepEqual(
+      await commandsDuring(raw, async () => assert.deepEqual(await c.cache.get('k4'), { i: 4 })),
+      { get: 1, mget: 0 },
+    );
+    const loads: string[] = [];
+    const load = (key: string) => c.cache.getOrLoad(key, () => (loads.push(key), 'loaded'));
+    let values: unknown[] = [];
+    const sent = await commandsDuring(raw, async () => {
+      values = await Promise.all([load('k6'), load('new1'), c.cache.get('k8')]);
+    });
+    assert.deepEqual(values, [{ i: 6 }, 'loaded', { i: 8 }]);
+    assert.deepEqual(loads, ['new1']);
+    assert.equal(sent.mget, 1);
+  });
+
+  it('with coalesceReads: false, every get is its own GET', async () => {
+    const plain = await start({ distributed: { coalesceReads: false } });
+    try {
+      const sent = await commandsDuring(raw, () =>
+        Promise.all(['a', 'b', 'c'].map((key) => plain.cache.get(key))),
+      );
+      assert.deepEqual(sent, { get: 3, mget: 0 });
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('a frozen server fails every read of the batch with an error naming its key', async () => {
+    const frozen = await start({ distributed: { commandTimeout: 200 }, breaker: false });
+    server.pause();
+    try {
+      const reads = ['k0', 'k2', 'x'].map((key) => settleWithin(frozen.cache.get(key), NO_HANG));
+      const loaded = settleWithin(
+        frozen.cache.getOrLoad('k10', () => 'from the loader'),
+        NO_HANG,
+      );
+      const settled = await Promise.all(reads);
+      settled.forEach((outcome, i) => {
+        assert.equal(outcome.status, 'rejected');
+        const error = outcome.reason as DistributedCacheError;
+        assert.ok(error instanceof DistributedCacheError, String(error));
+        assert.equal(error.key, ['k0', 'k2', 'x'][i]);
+      });
+      const { status, value } = await loaded;
+      assert.deepEqual({ status, value }, { status: 'fulfilled', value: 'from the loader' });
+    } finally {
+      server.resume();
+      await frozen.close();
     }
   });
 });

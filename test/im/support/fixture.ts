@@ -170,7 +170,7 @@ export class ChangeLog {
         throw new Error('the marker change did not arrive within 5 s');
       }),
     ]);
-    for (let heard = -1; heard !== this.changes.length; ) {
+    for (let heard = -1; heard !== this.changes.length;) {
       heard = this.changes.length;
       await sleep(QUIET_MS);
     }
