@@ -336,15 +336,19 @@ export class ImCacheService implements OnModuleDestroy {
     if (requests <= 1) return this.#readChunkL2(keys);
 
     const size = Math.ceil(keys.length / requests);
-    const reads: Promise<unknown[]>[] = [];
+    const values = new Array<unknown>(keys.length);
+    const reads: Promise<void>[] = [];
     for (let start = 0; start < keys.length; start += size) {
       if (start > 0) await nextTurn();
-      const read = this.#readChunkL2(keys.slice(start, start + size));
+      const read = this.#readChunkL2(keys.slice(start, start + size)).then((chunk) => {
+        for (let i = 0; i < chunk.length; i++) values[start + i] = chunk[i];
+      });
       // Awaited below; until then a failure must not count as unhandled.
       read.catch(ignore);
       reads.push(read);
     }
-    return (await Promise.all(reads)).flat();
+    await Promise.all(reads);
+    return values;
   }
 
   async #readChunkL2(keys: readonly string[]): Promise<unknown[]> {
