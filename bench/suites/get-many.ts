@@ -17,11 +17,11 @@ export const name = 'get-many';
 export const title = 'Batch read: ImCacheService.getMany of 500 keys with no L1';
 export const description =
   "The presence of a 500-member group in one call. With the local driver 'none' the " +
-  'batch is one Redis MGET, so this shows what the module adds per key on a batch ' +
-  '(prefixing, entry decoding, counters). The baseline is a default node-redis client doing ' +
-  'MGET + JSON.parse of each of the same 500 records stored as plain JSON. One call in ' +
-  'flight at a time; each call picks a different random set of 500 keys, the same sets ' +
-  'for both subjects.';
+  'batch goes to Redis as MGETs of at most batchSize (200) keys, each decoded as its reply ' +
+  'comes in; the module adds prefixing, entry decoding and counters per key. The ' +
+  'baseline is a default node-redis client doing MGET + JSON.parse of each of the same ' +
+  '500 records stored as plain JSON. One call in flight at a time; each call picks a ' +
+  'different random set of 500 keys, the same sets for both subjects.';
 
 const TTL = 30 * 60_000;
 const BATCH = 500;
