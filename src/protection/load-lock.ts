@@ -28,6 +28,8 @@ export interface LeaseRenewal {
 
 /** What a renewal tells its owner. The lock logs nothing itself. */
 export interface RenewalReports {
+  /** A renewal extended the lease. */
+  renewed(): void;
   /** A renewal failed in L2 (down, slow); the next one is tried on schedule. */
   failed(cause: unknown): void;
   /** The lock no longer held the owner's token (its lease ran out first); renewal stopped. */
@@ -120,7 +122,8 @@ export class LoadLock {
         this.#renew(lockKey, token, lease).then(
           (held) => {
             sending = false;
-            if (held || !this.#renewals.has(renewal)) return;
+            if (!this.#renewals.has(renewal)) return;
+            if (held) return reports.renewed();
             renewal.stop();
             reports.lost();
           },

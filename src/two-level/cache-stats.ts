@@ -20,8 +20,12 @@ export interface CacheStats {
   refreshes: number;
   /** Misses the existence filter answered "cannot exist", without a loader call. */
   filtered: number;
-  /** Cross-instance lock: misses that waited for another instance, and waits that timed out. */
-  lock: { waits: number; timeouts: number };
+  /**
+   * Cross-instance lock: misses that waited for another instance (`waits`), waits that timed
+   * out (`timeouts`), lease extensions of this instance's loads (`renewals`) and loads whose
+   * lock ran out before a renewal reached it (`lost`).
+   */
+  lock: { waits: number; timeouts: number; renewals: number; lost: number };
   /** The L2 circuit breaker: its state and how often it changed. */
   breaker: BreakerStats;
   /** Every failure counted, L2 and loaders included. */
@@ -47,6 +51,8 @@ export class StatsCounters {
   filtered = 0;
   lockWaits = 0;
   lockTimeouts = 0;
+  lockRenewals = 0;
+  locksLost = 0;
   /** Failures swallowed outside L2 and loaders (an existence filter that threw). */
   otherErrors = 0;
 
@@ -66,7 +72,12 @@ export class StatsCounters {
       staleServed: this.staleServed,
       refreshes: this.refreshes,
       filtered: this.filtered,
-      lock: { waits: this.lockWaits, timeouts: this.lockTimeouts },
+      lock: {
+        waits: this.lockWaits,
+        timeouts: this.lockTimeouts,
+        renewals: this.lockRenewals,
+        lost: this.locksLost,
+      },
       breaker,
       errors: this.l2Errors + this.loadErrors + this.loadTimeouts + this.otherErrors,
     };

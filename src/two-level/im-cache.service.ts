@@ -581,11 +581,13 @@ export class ImCacheService implements OnModuleDestroy {
   /** Renews `key`'s lease while its load runs; a failure is counted and logged. */
   #keep(lock: LoadLock, key: string, token: string, deadline: number): LeaseRenewal {
     return lock.keep(key, token, deadline, {
+      renewed: () => this.#stats.lockRenewals++,
       failed: (cause) => {
         const error = this.#l2Failure('renewLock', key, cause);
         this.#log.warn('l2:renewLock', `${error.message}; retried on the next renewal`);
       },
       lost: () => {
+        this.#stats.locksLost++;
         const what = `the lock of "${key}" ran out while its load ran`;
         this.#log.warn('lock-lost', `${what}; another instance may load it too`);
       },

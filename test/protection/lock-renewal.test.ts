@@ -111,6 +111,11 @@ describe('lock lease renewal on Redis', () => {
     assert.equal(other.calls, 0, 'B did not run its loader');
     assert.equal(b.cache.stats().lock.waits, 1);
     assert.ok(renewalsOf(a) >= 2, `renewed ${renewalsOf(a)} times`);
+    assert.deepEqual(
+      { ...a.cache.stats().lock, renewals: a.cache.stats().lock.renewals >= 2 },
+      { waits: 0, timeouts: 0, renewals: true, lost: 0 },
+      'A counts its renewals',
+    );
     await eventually(lockGone('slow'), 1000, 'lock released after the load');
 
     // The renewal ended with the load: no timer asks for one any more.
@@ -227,7 +232,11 @@ describe('lock lease renewal while Redis is down', () => {
 describe('lock lease renewal: the lock itself', () => {
   // Expiry follows a manual clock, so a stalled event loop cannot make a lease run out.
   const settings = { lease: 60, wait: 1000, onTimeout: 'load' as const };
-  const quiet = { failed: () => assert.fail('no failure expected'), lost: () => undefined };
+  const quiet = {
+    renewed: () => undefined,
+    failed: () => assert.fail('no failure expected'),
+    lost: () => undefined,
+  };
 
   it('keeps a lock past its lease until stopped, and reports a lost lock', async () => {
     const clock = new ManualClock();
@@ -276,7 +285,7 @@ describe('lock lease renewal: the lock itself', () => {
       const l2 = new memory.MemoryDistributedCache({ maxEntries: 10 }, () => 0);
       const lock = LoadLock.over(l2, { lease: 30, wait: 100, onTimeout: 'load' }, 'ns:');
       lock.tryAcquire('k').then((token) => {
-        lock.keep('k', token, Infinity, { failed() {}, lost() {} });
+        lock.keep('k', token, Infinity, { renewed() {}, failed() {}, lost() {} });
         setTimeout(() => process.stdout.write(String(lock.renewing)), 100);
       });`;
     const child = spawnSync(process.execPath, ['-e', script], { timeout: 5000 });

@@ -93,7 +93,7 @@ for (const driver of ['memory', 'redis'] as const) {
         (error) => error instanceof LockTimeoutError && error.key === 'held' && error.waited >= 100,
       );
       assert.equal(loader.calls, 0);
-      assert.deepEqual(c.cache.stats().lock, { waits: 1, timeouts: 1 });
+      assert.deepEqual(c.cache.stats().lock, { waits: 1, timeouts: 1, renewals: 0, lost: 0 });
     });
 
     it("past lock.wait, onTimeout: 'load' loads anyway", async () => {
@@ -147,7 +147,7 @@ describe('cross-instance lock: drivers without lock support', () => {
     const c = await startCache({ distributed: { driver: 'keyv', store: new Map() } });
     try {
       assert.equal(await c.cache.getOrLoad('k', () => 'loaded'), 'loaded');
-      assert.deepEqual(c.cache.stats().lock, { waits: 0, timeouts: 0 });
+      assert.deepEqual(c.cache.stats().lock, { waits: 0, timeouts: 0, renewals: 0, lost: 0 });
     } finally {
       await c.close();
     }
