@@ -1,6 +1,6 @@
 import { RepositoriesDisabledError } from '../errors';
 import { ENTRY, FIELD } from '../im/routes/user-record';
-import type { RouteStore } from '../im/routes/route.store';
+import type { FoundRecord, RouteStore } from '../im/routes/route.store';
 import type { Route, RouteRef, UserStatus } from '../im/routes/route.types';
 import { ImStorageHandle } from '../im/store/im-storage.handle';
 import { LruLocalCache } from '../local/lru.local-cache';
@@ -51,30 +51,42 @@ export class CoherentRouteStore implements RouteStore {
     return this.#l1;
   }
 
-  async read(userIds: readonly string[]): Promise<(string | null | undefined)[]> {
-    const records = new Array<string | null | undefined>(userIds.length);
+  /**
+   * Hands over the copies in L1 and reads the others from the inner store, keeping what it
+   * reads; in the order given, each record as soon as it and those before it are in.
+   */
+  async read(userIds: readonly string[], found: FoundRecord): Promise<void> {
+    // A record is a string once known (a user without one reads as ''), undefined until then.
+    const records = new Array<string | undefined>(userIds.length);
     let missing: string[] | undefined;
     let positions: number[] | undefined;
+    let next = 0;
     for (let i = 0; i < userIds.length; i++) {
       const cached = this.#l1.get(userIds[i]) as string | undefined;
-      if (cached !== undefined) {
+      if (cached === undefined) {
+        (missing ??= []).push(userIds[i]);
+        (positions ??= []).push(i);
+      } else if (next === i) {
+        found(next++, cached);
+      } else {
         records[i] = cached;
-        continue;
       }
-      (missing ??= []).push(userIds[i]);
-      (positions ??= []).push(i);
     }
-    if (missing === undefined || positions === undefined) return records;
+    if (missing === undefined || positions === undefined) return;
 
-    const fetched = await this.#inner.read(missing);
-    const now = this.#now();
-    for (let j = 0; j < missing.length; j++) {
-      const raw = fetched[j] ?? '';
-      records[positions[j]] = raw;
-      const ttl = Math.min(this.#maxTtl, lifetime(raw, now));
-      if (ttl > 0) this.#l1.set(missing[j], raw, ttl, raw.length + 1);
-    }
-    return records;
+    const users = missing;
+    const at = positions;
+    let now: number | undefined;
+    await this.#inner.read(users, (j, stored) => {
+      const raw = stored ?? '';
+      const ttl = Math.min(this.#maxTtl, lifetime(raw, (now ??= this.#now())));
+      if (ttl > 0) this.#l1.set(users[j], raw, ttl, raw.length + 1);
+      records[at[j]] = raw;
+      while (next < records.length && records[next] !== undefined) {
+        found(next, records[next]);
+        next++;
+      }
+    });
   }
 
   bind(route: Route, now: number): Promise<Route | null> {

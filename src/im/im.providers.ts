@@ -38,6 +38,7 @@ export function openImStorage(
   const storage = createImStorage(l2, {
     namespace: options.namespace,
     options: im,
+    batchSize: options.distributed.batchSize,
     logger: options.logger,
     now: options.now,
   });

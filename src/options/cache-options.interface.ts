@@ -106,9 +106,11 @@ export interface DistributedCacheOptions {
    */
   offlineQueue?: boolean;
   /**
-   * Most keys `getMany` asks L2 for in one request. A larger batch goes out as several
-   * requests, each sent on its own and decoded as soon as its reply is in, so this process
-   * decodes one reply while Redis serves the next (and no single MGET holds Redis up long).
+   * Most keys `getMany` asks L2 for in one request, and most users per `MGET` of the IM
+   * repositories' batch reads (`onlineStatus.getMany`, `routes.getMany`, `groupByServer`)
+   * outside Cluster. A larger batch goes out as several requests, each sent on its own and
+   * decoded as soon as its reply is in, so this process decodes one reply while Redis serves
+   * the next (and no single MGET holds Redis up long).
    * @default 200
    */
   batchSize?: number;

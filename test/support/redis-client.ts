@@ -33,3 +33,13 @@ export async function deleteKeys(client: RawRedis, pattern: string): Promise<num
 export function globEscape(literal: string): string {
   return literal.replace(/[*?[\]\\]/g, (c) => `\\${c}`);
 }
+
+/**
+ * Calls of `command` (lower case: `'mget'`) the server has run so far, from
+ * `INFO commandstats`; the difference around some work counts the commands it sent.
+ */
+export async function commandCalls(client: RawRedis, command: string): Promise<number> {
+  const info = await client.info('commandstats');
+  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info);
+  return match === null ? 0 : Number(match[1]);
+}

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DistributedCacheError, type CacheModuleOptions } from '../../src';
 import { MemoryLogger, startCache, type TestCache } from '../support/app';
-import { openRawRedis, type RawRedis } from '../support/redis-client';
+import { commandCalls, openRawRedis, type RawRedis } from '../support/redis-client';
 import { startRedisServer, uniqueNamespace, type RedisServer } from '../support/redis';
 import { settleWithin } from '../support/timing';
 import { failOnUnhandledRejections } from '../support/unhandled';
@@ -13,20 +13,13 @@ failOnUnhandledRejections();
 /** A bound for "does not hang", far above the configured timeout: not a speed check. */
 const NO_HANG = 3000;
 
-/** Calls of `command` the server has run so far, from `INFO commandstats`. */
-async function callsOf(raw: RawRedis, command: 'mget' | 'get'): Promise<number> {
-  const info = await raw.info('commandstats');
-  const match = new RegExp(`cmdstat_${command}:calls=(\\d+)`).exec(info);
-  return match === null ? 0 : Number(match[1]);
-}
-
-const mgetCalls = (raw: RawRedis) => callsOf(raw, 'mget');
+const mgetCalls = (raw: RawRedis) => commandCalls(raw, 'mget');
 
 /** The GET and MGET calls the server ran while `work` ran. */
 async function commandsDuring(raw: RawRedis, work: () => Promise<unknown>) {
-  const [gets, mgets] = [await callsOf(raw, 'get'), await mgetCalls(raw)];
+  const [gets, mgets] = [await commandCalls(raw, 'get'), await mgetCalls(raw)];
   await work();
-  return { get: (await callsOf(raw, 'get')) - gets, mget: (await mgetCalls(raw)) - mgets };
+  return { get: (await commandCalls(raw, 'get')) - gets, mget: (await mgetCalls(raw)) - mgets };
 }
 
 describe('getMany past L1 is sent in requests of at most distributed.batchSize keys', () => {

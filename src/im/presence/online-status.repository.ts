@@ -41,8 +41,10 @@ export class OnlineStatusRepository {
   }
 
   /**
-   * The presence of each user, in the order given; one round trip (a single `MGET`, or one
-   * per hash slot sent together on Cluster), so a 500-member group costs one call.
+   * The presence of each user, in the order given; one round trip, so a 500-member group
+   * costs one call. On Redis, one `MGET` per `distributed.batchSize` users (split evenly),
+   * sent one after the other without waiting, each reply decoded as soon as it is in (one
+   * `MGET` per hash slot, sent together, on Cluster).
    */
   async getMany(
     userIds: readonly string[],
@@ -51,15 +53,14 @@ export class OnlineStatusRepository {
     checkIds(userIds, 'userIds');
     const self = readSelf(options);
     const routes = this.storage.get(NAME).routes;
-    const records = await storageStep('onlineStatus.getMany', `${userIds.length} users`, () =>
-      routes.read(userIds),
-    );
-
-    const now = this.#now();
     const result = new Array<OnlineStatus>(userIds.length);
-    for (let i = 0; i < userIds.length; i++) {
-      result[i] = readPresence(userIds[i], records[i], now, self);
-    }
+    // One clock for the whole call, read when the first record is in.
+    let now: number | undefined;
+    await storageStep('onlineStatus.getMany', `${userIds.length} users`, () =>
+      routes.read(userIds, (i, raw) => {
+        result[i] = readPresence(userIds[i], raw, (now ??= this.#now()), self);
+      }),
+    );
     return result;
   }
 

@@ -1,6 +1,6 @@
 import type { ResolvedImOptions } from '../im-options';
 import type { MemoryPresenceFeed } from '../presence/memory-presence.feed';
-import type { RouteStore } from './route.store';
+import type { FoundRecord, RouteStore } from './route.store';
 import type { PresenceChange, Route, RouteRef, UserStatus } from './route.types';
 import { decodeRecord, encodeRecord, type UserRecord } from './user-record';
 
@@ -27,9 +27,9 @@ export class MemoryRouteStore implements RouteStore {
     this.#recordTtl = options.routeTtl + options.lastSeenTtl;
   }
 
-  async read(userIds: readonly string[]): Promise<(string | undefined)[]> {
+  async read(userIds: readonly string[], found: FoundRecord): Promise<void> {
     const now = this.clock();
-    return userIds.map((userId) => this.#raw(userId, now));
+    for (let i = 0; i < userIds.length; i++) found(i, this.#raw(userIds[i], now));
   }
 
   async bind(route: Route, now: number): Promise<Route | null> {

@@ -2,7 +2,7 @@ import type { ImKeys } from '../im-keys';
 import type { ResolvedImOptions } from '../im-options';
 import type { RedisScriptRunner } from '../store/redis-script-runner';
 import { BIND, REMOVE_SERVER, RENEW, SET_STATUS, UNBIND } from './route.scripts';
-import type { RouteStore } from './route.store';
+import type { FoundRecord, RouteStore } from './route.store';
 import type { Route, RouteRef, UserStatus } from './route.types';
 import { STATUS_CODE } from './user-record';
 
@@ -36,10 +36,10 @@ export class RedisRouteStore implements RouteStore {
     this.#recordTtl = String(options.routeTtl + options.lastSeenTtl);
   }
 
-  read(userIds: readonly string[]): Promise<(string | null)[]> {
+  read(userIds: readonly string[], found: FoundRecord): Promise<void> {
     const keys = new Array<string>(userIds.length);
     for (let i = 0; i < userIds.length; i++) keys[i] = this.keys.user(userIds[i]);
-    return this.redis.mget(keys);
+    return this.redis.mgetEach(keys, found);
   }
 
   async bind(route: Route, now: number): Promise<Route | null> {

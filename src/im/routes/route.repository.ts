@@ -90,13 +90,13 @@ export class RouteRepository {
   /** The live bindings of each user, in the order given; one round trip. */
   async getMany(userIds: readonly string[]): Promise<Route[][]> {
     checkIds(userIds, 'userIds');
-    const records = await this.#read(userIds);
-    const now = this.#now();
-    return userIds.map((userId, i) => {
+    const result = new Array<Route[]>(userIds.length);
+    await this.#read(userIds, (i, raw, now) => {
       const routes: Route[] = [];
-      forEachLiveRoute(userId, records[i], now, (route) => routes.push(route));
-      return routes;
+      forEachLiveRoute(userIds[i], raw, now, (route) => routes.push(route));
+      result[i] = routes;
     });
+    return result;
   }
 
   /**
@@ -105,15 +105,13 @@ export class RouteRepository {
    */
   async groupByServer(userIds: readonly string[]): Promise<ServerGroups> {
     checkIds(userIds, 'userIds');
-    const records = await this.#read(userIds);
-    const now = this.#now();
     const groups: ServerGroups = new Map();
     const add = (route: Route) => {
       const group = groups.get(route.serverId);
       if (group === undefined) groups.set(route.serverId, [route]);
       else group.push(route);
     };
-    for (let i = 0; i < userIds.length; i++) forEachLiveRoute(userIds[i], records[i], now, add);
+    await this.#read(userIds, (i, raw, now) => forEachLiveRoute(userIds[i], raw, now, add));
     return groups;
   }
 
@@ -130,9 +128,19 @@ export class RouteRepository {
     );
   }
 
-  #read(userIds: readonly string[]) {
+  /**
+   * Reads the records of `userIds`, handing each to `found` in order as soon as it is in,
+   * with one clock for the whole call (read when the first record is in).
+   */
+  #read(
+    userIds: readonly string[],
+    found: (index: number, raw: string | null | undefined, now: number) => void,
+  ): Promise<void> {
     const store = this.#store();
-    return storageStep('routes.read', `${userIds.length} users`, () => store.read(userIds));
+    let now: number | undefined;
+    return storageStep('routes.read', `${userIds.length} users`, () =>
+      store.read(userIds, (i, raw) => found(i, raw, (now ??= this.#now()))),
+    );
   }
 
   #store(): RouteStore {

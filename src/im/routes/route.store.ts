@@ -7,10 +7,14 @@ import type { Route, RouteRef, UserStatus } from './route.types';
  */
 export interface RouteStore {
   /**
-   * The stored records of `userIds`, in order (`null` or `undefined` where none); one
-   * round trip (one `MGET` per hash slot on Cluster, sent together).
+   * Reads the stored records of `userIds` and hands each to `found` with its position
+   * (`null` or `undefined` where none), in the order given, as soon as it is in, so the
+   * caller decodes one part of a large batch while the next is on its way. Resolves once
+   * every record has been handed over. On Redis: one `MGET` per `distributed.batchSize`
+   * users, sent one after the other without waiting for replies (one per hash slot on
+   * Cluster, sent together).
    */
-  read(userIds: readonly string[]): Promise<(string | null | undefined)[]>;
+  read(userIds: readonly string[], found: FoundRecord): Promise<void>;
 
   /** Binds a device; resolves the binding it replaced (another connection of the device). */
   bind(route: Route, now: number): Promise<Route | null>;
@@ -27,3 +31,6 @@ export interface RouteStore {
   /** Removes every binding held by `serverId`; resolves how many live bindings went. */
   removeServer(serverId: string, now: number): Promise<number>;
 }
+
+/** Receives a record of {@link RouteStore.read}: the user's position, and the stored record. */
+export type FoundRecord = (index: number, raw: string | null | undefined) => void;

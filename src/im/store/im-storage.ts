@@ -37,6 +37,8 @@ export interface ImStorage {
 export interface ImStorageContext {
   namespace: string;
   options: ResolvedImOptions;
+  /** Most keys per `MGET` of a batch read (`distributed.batchSize`). */
+  batchSize: number;
   logger: LoggerService;
   now: () => number;
 }
@@ -58,7 +60,12 @@ export function createImStorage(
 function redisStorage(l2: RedisDistributedCache, context: ImStorageContext): ImStorage {
   const { options } = context;
   const keys = new ImKeys(context.namespace);
-  const redis = new RedisScriptRunner(l2.client, l2.topology, (reply) => l2.bound(reply));
+  const redis = new RedisScriptRunner(
+    l2.client,
+    l2.topology,
+    (reply) => l2.bound(reply),
+    context.batchSize,
+  );
   const presence = new RedisPresenceFeed(
     l2.client,
     l2.topology,

@@ -27,11 +27,13 @@ export class RedisScriptRunner {
   /**
    * @param bound puts the command timeout on a reply when the client does not (a client
    *   handed in through `distributed.client`); by default replies are taken as bounded
+   * @param batchSize most keys per `MGET` outside Cluster (`distributed.batchSize`)
    */
   constructor(
     readonly client: RedisCommands,
     readonly topology: RedisTopology,
     private readonly bound: <T>(reply: Promise<T>) => Promise<T> = (reply) => reply,
+    readonly batchSize = 200,
   ) {}
 
   /** Runs `script` with `keys` (all in one hash slot on Cluster) and `args`. */
@@ -73,11 +75,69 @@ export class RedisScriptRunner {
     return groups;
   }
 
-  /** `MGET` of `keys`, one command per hash slot on Cluster, all sent at once. */
+  /** `MGET` of `keys`: their values, in order (see {@link mgetEach}). */
   async mget(keys: readonly string[]): Promise<(string | null)[]> {
-    if (keys.length === 0) return [];
-    if (this.topology !== 'cluster') return this.send(keys[0], ['MGET', ...keys], true);
+    if (this.topology === 'cluster') return this.#mgetBySlot(keys);
+    if (keys.length <= this.batchSize) {
+      return keys.length === 0 ? [] : this.send(keys[0], mgetCommand(keys, 0, keys.length), true);
+    }
+    const values = new Array<string | null>(keys.length);
+    await this.mgetEach(keys, (i, value) => {
+      values[i] = value;
+    });
+    return values;
+  }
 
+  /**
+   * `MGET` of `keys`, handing each value to `found` with its position, in key order, as soon
+   * as its reply is in.
+   *
+   * - Standalone or Sentinel: a batch of more than `batchSize` keys goes out as several MGETs
+   *   of even size, each sent on its own turn of the event loop (its own socket write, which
+   *   Redis answers on its own), so this process handles one reply while Redis serves the
+   *   next. Once a request has failed, the rest are not sent.
+   * - Cluster: one MGET per hash slot, all sent at once; the values are handed over once
+   *   every reply is in.
+   *
+   * Rejects with the first failure; `found` may have been called for some keys by then.
+   */
+  async mgetEach(keys: readonly string[], found: FoundValue): Promise<void> {
+    if (keys.length === 0) return;
+    if (this.topology === 'cluster') {
+      const values = await this.#mgetBySlot(keys);
+      for (let i = 0; i < values.length; i++) found(i, values[i]);
+      return;
+    }
+    await this.#mgetInTurns(keys, found);
+  }
+
+  /** {@link mgetEach} outside Cluster: requests of even size, each on its own turn. */
+  async #mgetInTurns(keys: readonly string[], found: FoundValue): Promise<void> {
+    const requests = Math.ceil(keys.length / this.batchSize);
+    const size = Math.ceil(keys.length / requests);
+    let handled: Promise<void> = Promise.resolve();
+    let failed = false;
+    for (let start = 0; start < keys.length; start += size) {
+      if (start > 0) {
+        await nextTurn();
+        if (failed) break;
+      }
+      const end = Math.min(start + size, keys.length);
+      const reply = this.send<(string | null)[]>(keys[start], mgetCommand(keys, start, end), true);
+      // In key order: a reply is handed over once those of the requests before it are.
+      handled = Promise.all([handled, reply]).then(([, values]) => {
+        for (let j = 0; j < values.length; j++) found(start + j, values[j]);
+      });
+      // Awaited once all are sent; until then a failure must not count as unhandled.
+      handled.catch(() => {
+        failed = true;
+      });
+    }
+    await handled;
+  }
+
+  /** One MGET per hash slot, all sent at once; the values in key order. */
+  async #mgetBySlot(keys: readonly string[]): Promise<(string | null)[]> {
     const values = new Array<string | null>(keys.length);
     await Promise.all(
       groupBySlot(keys).map(async (group) => {
@@ -89,6 +149,20 @@ export class RedisScriptRunner {
     );
     return values;
   }
+}
+
+/** Receives a value of {@link RedisScriptRunner.mgetEach}: its key's position, and it. */
+export type FoundValue = (index: number, value: string | null) => void;
+
+function mgetCommand(keys: readonly string[], start: number, end: number): string[] {
+  const command = new Array<string>(end - start + 1);
+  command[0] = 'MGET';
+  for (let i = start; i < end; i++) command[i - start + 1] = keys[i];
+  return command;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isNoScript(error: unknown): boolean {
