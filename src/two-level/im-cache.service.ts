@@ -7,6 +7,7 @@ import { ReadCursorRepository } from '../im/read-cursors/read-cursor.repository'
 import { RouteRepository } from '../im/routes/route.repository';
 import { VideoSessionRepository } from '../im/video/video-session.repository';
 import type { DistributedCache } from '../distributed/distributed-cache.interface';
+import { sendInTurns } from '../distributed/requests-in-turns';
 import {
   DistributedCacheError,
   ImCacheError,
@@ -332,22 +333,14 @@ export class ImCacheService implements OnModuleDestroy {
    * next, instead of waiting for all of them and then decoding all.
    */
   async #readManyL2(keys: readonly string[]): Promise<unknown[]> {
-    const requests = Math.ceil(keys.length / this.#options.distributed.batchSize);
-    if (requests <= 1) return this.#readChunkL2(keys);
+    const batchSize = this.#options.distributed.batchSize;
+    if (keys.length <= batchSize) return this.#readChunkL2(keys);
 
-    const size = Math.ceil(keys.length / requests);
     const values = new Array<unknown>(keys.length);
-    const reads: Promise<void>[] = [];
-    for (let start = 0; start < keys.length; start += size) {
-      if (start > 0) await nextTurn();
-      const read = this.#readChunkL2(keys.slice(start, start + size)).then((chunk) => {
-        for (let i = 0; i < chunk.length; i++) values[start + i] = chunk[i];
-      });
-      // Awaited below; until then a failure must not count as unhandled.
-      read.catch(ignore);
-      reads.push(read);
-    }
-    await Promise.all(reads);
+    await sendInTurns(keys.length, batchSize, async (start, end) => {
+      const chunk = await this.#readChunkL2(keys.slice(start, end));
+      for (let i = 0; i < chunk.length; i++) values[start + i] = chunk[i];
+    });
     return values;
   }
 
@@ -881,13 +874,6 @@ function invalidKey(key: unknown): InvalidKeyError {
 function checkKey(key: unknown): void {
   if (typeof key !== 'string' || key === '') throw invalidKey(key);
 }
-
-/** Resolves on the next turn of the event loop, after pending I/O callbacks. */
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
-
-function ignore(): void {}
 
 function checkKeys(keys: readonly unknown[]): void {
   if (!Array.isArray(keys)) throw new InvalidKeyError(keys, 'expected an array of keys');

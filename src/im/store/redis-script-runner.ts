@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RedisCommands, RedisTopology } from '../../distributed/redis/redis-connection';
 import { groupBySlot } from '../../distributed/redis/slots';
+import { sendInTurns } from '../../distributed/requests-in-turns';
 
 /** A Lua script, known to Redis by the SHA-1 of its source. */
 export class LuaScript {
@@ -113,27 +114,15 @@ export class RedisScriptRunner {
 
   /** {@link mgetEach} outside Cluster: requests of even size, each on its own turn. */
   async #mgetInTurns(keys: readonly string[], found: FoundValue): Promise<void> {
-    const requests = Math.ceil(keys.length / this.batchSize);
-    const size = Math.ceil(keys.length / requests);
     let handled: Promise<void> = Promise.resolve();
-    let failed = false;
-    for (let start = 0; start < keys.length; start += size) {
-      if (start > 0) {
-        await nextTurn();
-        if (failed) break;
-      }
-      const end = Math.min(start + size, keys.length);
+    await sendInTurns(keys.length, this.batchSize, (start, end) => {
       const reply = this.send<(string | null)[]>(keys[start], mgetCommand(keys, start, end), true);
       // In key order: a reply is handed over once those of the requests before it are.
       handled = Promise.all([handled, reply]).then(([, values]) => {
         for (let j = 0; j < values.length; j++) found(start + j, values[j]);
       });
-      // Awaited once all are sent; until then a failure must not count as unhandled.
-      handled.catch(() => {
-        failed = true;
-      });
-    }
-    await handled;
+      return handled;
+    });
   }
 
   /** One MGET per hash slot, all sent at once; the values in key order. */
@@ -159,10 +148,6 @@ function mgetCommand(keys: readonly string[], start: number, end: number): strin
   command[0] = 'MGET';
   for (let i = start; i < end; i++) command[i - start + 1] = keys[i];
   return command;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function isNoScript(error: unknown): boolean {
