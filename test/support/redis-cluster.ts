@@ -118,9 +118,9 @@ function withPassword(url: string, password: string | undefined): string {
   return parsed.toString().replace(/\/$/, '');
 }
 
-/** Polls `CLUSTER INFO` on every node until all say `cluster_state:ok` (10 s at most). */
+/** Polls `CLUSTER INFO` on every node until all say `cluster_state:ok` (30 s at most). */
 async function waitUntilOk(servers: RedisServer[], auth: string[]): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 300; attempt++) {
     const infos = await Promise.all(
       servers.map((server) =>
         run('redis-cli', [...auth, '-p', String(server.port), 'cluster', 'info']),
@@ -129,7 +129,7 @@ async function waitUntilOk(servers: RedisServer[], auth: string[]): Promise<void
     if (infos.every((info) => info.stdout.includes('cluster_state:ok'))) return;
     await sleep(100);
   }
-  throw new Error('the test Redis Cluster did not reach cluster_state:ok within 10 s');
+  throw new Error('the test Redis Cluster did not reach cluster_state:ok within 30 s');
 }
 
 /** For every hash slot, the index of the master serving it (read from `CLUSTER SLOTS`). */

@@ -1,11 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRawRedis, type RawRedis } from './redis-client';
-import { freePort, ping, startRedisServer, type RedisServer } from './redis';
+import {
+  freePort,
+  LAUNCH_ATTEMPTS,
+  spawnRedis,
+  startRedisServer,
+  terminate,
+  type RedisServer,
+} from './redis';
 
 /** The master name the test Sentinel monitors. */
 export const SENTINEL_MASTER_NAME = 'mymaster';
@@ -50,9 +56,6 @@ export interface RedisSentinelSettings {
   password?: string;
 }
 
-const sentinels = new Set<ChildProcess>();
-process.on('exit', () => sentinels.forEach((child) => child.kill('SIGKILL')));
-
 /**
  * Starts a master, a replica, and a Sentinel monitoring them; waits until the Sentinel knows
  * the master (up, not subjectively down) and has discovered the replica.
@@ -66,7 +69,7 @@ export async function startRedisSentinel(
   let admin: RawRedis | undefined;
   const stop = async () => {
     await admin?.close().catch(() => undefined);
-    if (sentinel) await kill(sentinel);
+    if (sentinel) await terminate(sentinel);
     await Promise.all(servers.map((server) => server.stop()));
     rmSync(dir, { recursive: true, force: true });
   };
@@ -82,8 +85,9 @@ export async function startRedisSentinel(
     );
     await waitUntilInSync(servers[1]);
 
-    const port = await freePort();
-    sentinel = await launchSentinel(dir, port, master.port, settings);
+    const launched = await launchSentinel(dir, master.port, settings);
+    sentinel = launched.child;
+    const port = launched.port;
     const url = authUrl(`redis://127.0.0.1:${port}`, settings.password);
     admin = await openRawRedis(url);
     await waitUntilKnown(admin);
@@ -121,12 +125,26 @@ function withPassword(server: RedisServer, password: string | undefined): RedisS
   return password === undefined ? server : { ...server, url: authUrl(server.url, password) };
 }
 
+/** Starts the Sentinel on a free port; a port taken before its bind is traded for another. */
 async function launchSentinel(
+  dir: string,
+  masterPort: number,
+  settings: RedisSentinelSettings,
+): Promise<{ child: ChildProcess; port: number }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const config = writeSentinelConfig(dir, port, masterPort, settings);
+    const child = await spawnRedis(port, [config, '--sentinel'], attempt < LAUNCH_ATTEMPTS);
+    if (child) return { child, port };
+  }
+}
+
+function writeSentinelConfig(
   dir: string,
   port: number,
   masterPort: number,
   settings: RedisSentinelSettings,
-): Promise<ChildProcess> {
+): string {
   // Sentinel rewrites its config file as it learns the topology: it must be its own file.
   const config = join(dir, `sentinel-${port}.conf`);
   const name = SENTINEL_MASTER_NAME;
@@ -146,18 +164,7 @@ async function launchSentinel(
       '',
     ].join('\n'),
   );
-
-  const child = spawn('redis-server', [config, '--sentinel'], { stdio: 'ignore' });
-  sentinels.add(child);
-  const failed = once(child, 'error');
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const up = await Promise.race([ping(port, true), failed.then(() => 'error' as const)]);
-    if (up === 'error') throw new Error('redis-server --sentinel could not be started');
-    if (up) return child;
-    await sleep(50);
-  }
-  await kill(child);
-  throw new Error(`the test Sentinel did not answer on port ${port} within 5 s`);
+  return config;
 }
 
 /** Waits until the replica finished its first sync with the master (10 s at most). */
@@ -267,11 +274,4 @@ async function linkUp(replica: RedisServer): Promise<boolean> {
   } finally {
     await raw.close();
   }
-}
-
-async function kill(child: ChildProcess): Promise<void> {
-  sentinels.delete(child);
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  child.kill('SIGKILL');
-  await once(child, 'exit');
 }

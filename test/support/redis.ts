@@ -50,14 +50,33 @@ export function ping(port: number, authRequired = false): Promise<boolean> {
   });
 }
 
-/** A free TCP port on 127.0.0.1. */
-export async function freePort(): Promise<number> {
+/**
+ * A free TCP port on 127.0.0.1. With `busOffset`, the port that many numbers higher must be
+ * free and valid too (Redis Cluster listens on its port + 10000 for the cluster bus).
+ */
+export async function freePort(busOffset = 0): Promise<number> {
+  for (;;) {
+    const port = await bindAny();
+    if (busOffset === 0) return port;
+    if (port + busOffset <= 65535 && (await isFree(port + busOffset))) return port;
+  }
+}
+
+async function bindAny(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   server.close();
   return port;
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }
 
 /** A `redis-server` this test process owns: stop, pause (SIGSTOP) and resume it at will. */
@@ -77,36 +96,100 @@ process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 
 /** Starts a throwaway `redis-server` (no persistence) and waits until it answers. */
 export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
-  const port = await freePort();
-  let child = await launch(port, extraArgs);
+  const busOffset = extraArgs.includes('--cluster-enabled') ? 10000 : 0;
+  let port = 0;
+  let child: ChildProcess | undefined;
+  // Another process can take the port between freePort() and the server's bind: a server
+  // that exits before answering is retried on a new port.
+  for (let attempt = 1; child === undefined; attempt++) {
+    port = await freePort(busOffset);
+    child = await launch(port, extraArgs, attempt < LAUNCH_ATTEMPTS);
+  }
+  let current = child;
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    pause: () => child.kill('SIGSTOP'),
-    resume: () => child.kill('SIGCONT'),
-    stop: () => terminate(child),
+    pause: () => current.kill('SIGSTOP'),
+    resume: () => current.kill('SIGCONT'),
+    stop: () => terminate(current),
     restart: async () => {
-      child = await launch(port, extraArgs);
+      current = await relaunch(port, extraArgs);
     },
   };
 }
 
-async function launch(port: number, extraArgs: string[]): Promise<ChildProcess> {
+/** How many ports a server start tries before its failure is reported. */
+export const LAUNCH_ATTEMPTS = 5;
+/** How long a starting server may take to answer: generous, the CI machine is shared. */
+const LAUNCH_DEADLINE_MS = 30_000;
+
+/** Starts the server again on its own port; a bind that fails at once is tried again. */
+async function relaunch(port: number, extraArgs: string[]): Promise<ChildProcess> {
+  for (let attempt = 1; ; attempt++) {
+    const child = await launch(port, extraArgs, attempt < LAUNCH_ATTEMPTS);
+    if (child) return child;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+function launch(
+  port: number,
+  extraArgs: string[],
+  mayRetry: boolean,
+): Promise<ChildProcess | undefined> {
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
-  const child = spawn('redis-server', [...args, ...extraArgs], { stdio: 'ignore' });
+  return spawnRedis(port, [...args, ...extraArgs], mayRetry);
+}
+
+/**
+ * Spawns `redis-server` with `args` (which make it listen on `port`) and resolves once it
+ * answers PING. Resolves `undefined` when the server exits before answering and `mayRetry`
+ * is set; otherwise that exit is an error quoting what the server printed. The process is
+ * killed when the test process exits.
+ */
+export async function spawnRedis(
+  port: number,
+  args: string[],
+  mayRetry: boolean,
+): Promise<ChildProcess | undefined> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
-  const failed = once(child, 'error');
-  for (let i = 0; i < 100; i++) {
-    const ok = await Promise.race([ping(port, true), failed.then(() => 'error' as const)]);
-    if (ok === 'error') throw new Error('redis-server could not be started');
-    if (ok) return child;
+  let output = '';
+  const collect = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-2000));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const failed = once(child, 'error').then(() => 'error' as const);
+  const exited = once(child, 'exit').then(() => 'exit' as const);
+  const deadline = Date.now() + LAUNCH_DEADLINE_MS;
+  while (Date.now() < deadline) {
+    const outcome = await Promise.race([ping(port, true), failed, exited]);
+    if (outcome === true) return quiet(child);
+    if (outcome === 'error') throw new Error('redis-server could not be started (is it on PATH?)');
+    if (outcome === 'exit') {
+      children.delete(child);
+      if (mayRetry) return undefined;
+      throw new Error(`redis-server on port ${port} exited at start: ${lastLine(output)}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   child.kill('SIGKILL');
-  throw new Error(`redis-server did not answer on port ${port} within 5 s`);
+  throw new Error(`redis-server did not answer on port ${port} within ${LAUNCH_DEADLINE_MS} ms`);
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+/** Stops reading a started server's output (it is only kept to explain a failed start). */
+function quiet(child: ChildProcess): ChildProcess {
+  child.stdout?.removeAllListeners('data').resume();
+  child.stderr?.removeAllListeners('data').resume();
+  return child;
+}
+
+function lastLine(output: string): string {
+  const lines = output.trim().split('\n');
+  return lines[lines.length - 1] || '(it printed nothing)';
+}
+
+/** Kills a process started by {@link spawnRedis} (a paused one too) and awaits its exit. */
+export async function terminate(child: ChildProcess): Promise<void> {
   children.delete(child);
   if (child.exitCode !== null || child.signalCode !== null) return;
   child.kill('SIGCONT');
