@@ -25,12 +25,8 @@ export type {
   DistributedCache,
   DistributedCacheClass,
 } from './distributed/distributed-cache.interface';
-export {
-  ImCacheService,
-  type SetOptions,
-  type GetOrLoadOptions,
-  type Loader,
-} from './two-level/im-cache.service';
+export { ImCacheService, type Loader } from './two-level/im-cache.service';
+export type { SetOptions, GetOrLoadOptions } from './two-level/load-policy';
 export type { CacheStats } from './two-level/cache-stats';
 export type { BreakerState, BreakerStats } from './protection/circuit-breaker';
 export { Cacheable, type CacheableOptions } from './decorators/cacheable.decorator';

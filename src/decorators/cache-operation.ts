@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { InvalidOptionError } from '../errors';
 import { toMilliseconds } from '../options/duration';
-import type { GetOrLoadOptions, SetOptions } from '../two-level/im-cache.service';
+import type { GetOrLoadOptions, SetOptions } from '../two-level/load-policy';
 import { compileKey, type KeyResolver } from './cache-key';
 
 /**

@@ -1,4 +1,4 @@
-import type { SetOptions } from '../two-level/im-cache.service';
+import type { SetOptions } from '../two-level/load-policy';
 import type { CacheKey } from './cache-key';
 import {
   checkDurations,

@@ -1,5 +1,5 @@
 import { fraction } from '../options/resolve-options';
-import type { GetOrLoadOptions } from '../two-level/im-cache.service';
+import type { GetOrLoadOptions } from '../two-level/load-policy';
 import type { CacheKey } from './cache-key';
 import {
   checkDurations,

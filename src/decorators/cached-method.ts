@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import type { RateLimitedLog } from '../logging/rate-limited-log';
-import type { ImCacheService, SetOptions } from '../two-level/im-cache.service';
+import type { ImCacheService } from '../two-level/im-cache.service';
+import type { SetOptions } from '../two-level/load-policy';
 import type { CacheOperation } from './cache-operation';
 
 /**

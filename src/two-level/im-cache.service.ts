@@ -11,7 +11,6 @@ import { sendInTurns } from '../distributed/requests-in-turns';
 import {
   DistributedCacheError,
   ImCacheError,
-  InvalidKeyError,
   InvalidOptionError,
   InvalidValueError,
   LoaderTimeoutError,
@@ -19,7 +18,6 @@ import {
 } from '../errors';
 import type { LocalCache } from '../local/local-cache.interface';
 import { RateLimitedLog } from '../logging/rate-limited-log';
-import type { ExistenceFilter, LoaderTimeoutOptions } from '../options/cache-options.interface';
 import { toMilliseconds, type Duration } from '../options/duration';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { CircuitBreaker } from '../protection/circuit-breaker';
@@ -43,51 +41,13 @@ import {
   NEGATIVE,
 } from './entry-codec';
 import { deepFreeze } from './freeze';
-
-/** Options of a single `set`. */
-export interface SetOptions {
-  /** Lifetime of the value; the module's `ttl` by default. Jitter is applied. */
-  ttl?: Duration;
-}
-
-/**
- * Options of a single `getOrLoad`. Each overrides, for this call, the module option of the
- * same name (documented there). Concurrent callers of one key share the first caller's load,
- * and so its options.
- */
-export interface GetOrLoadOptions extends SetOptions {
-  /** Lifetime of the negative entry written when the loader finds nothing. */
-  negativeTtl?: Duration;
-  /** Grace period of this key's stale copies (`failSafe.grace`). */
-  grace?: Duration;
-  /** Time limits of this loader (`loaderTimeout`). */
-  loaderTimeout?: LoaderTimeoutOptions;
-  /** Refresh-ahead fraction of this key (`refreshAhead`); 0 turns it off. */
-  refreshAhead?: number;
-  /** `false` skips the cross-instance lock for this key (`lock`). */
-  lock?: boolean;
-  /** Existence filter of this key; `false` skips the module's (`existenceFilter`). */
-  existenceFilter?: ExistenceFilter | false;
-}
-
-/** The settings of one load: per-call options over module options, in milliseconds. */
-interface LoadPolicy {
-  /** Before jitter. */
-  ttl: number;
-  /** Before jitter. */
-  negativeTtl: number;
-  grace: number;
-  softTimeout: number;
-  hardTimeout: number;
-  refreshAhead: number;
-  lock: boolean;
-  filter: ExistenceFilter | undefined;
-  /**
-   * An L2 entry found while waiting for or taking the lock spares the load only with more
-   * than this left: 0, or the refresh window for a refresh-ahead load.
-   */
-  mustOutlive: number;
-}
+import { checkKey, checkKeys, invalidKey, serialize } from './key-and-value';
+import {
+  type GetOrLoadOptions,
+  LoadPolicies,
+  type LoadPolicy,
+  type SetOptions,
+} from './load-policy';
 
 /** Produces the value of a key on a cache miss; `undefined` or `null` means "not found". */
 export type Loader<T> = () => T | null | undefined | Promise<T | null | undefined>;
@@ -134,9 +94,9 @@ export class ImCacheService implements OnModuleDestroy {
   readonly #breaker: CircuitBreaker;
   readonly #lock: LoadLock | undefined;
   readonly #backoff: FailureBackoff;
+  readonly #policies: LoadPolicies;
+  /** The module's load policy (`#policies.defaults`). */
   readonly #defaults: LoadPolicy;
-  /** Policies of frozen options objects (the decorators'), resolved once. */
-  readonly #policies = new WeakMap<GetOrLoadOptions, LoadPolicy>();
   readonly #log: RateLimitedLog;
 
   constructor(
@@ -159,17 +119,8 @@ export class ImCacheService implements OnModuleDestroy {
     this.#breaker = new CircuitBreaker(options.breaker, options.now, options.logger);
     this.#lock = LoadLock.over(distributed, options.lock, options.keyPrefix);
     this.#backoff = new FailureBackoff(options.failSafe.backoff, options.now);
-    this.#defaults = {
-      ttl: options.ttl,
-      negativeTtl: options.negativeTtl,
-      grace: options.failSafe.grace,
-      softTimeout: options.loaderTimeout.soft,
-      hardTimeout: options.loaderTimeout.hard,
-      refreshAhead: options.refreshAhead,
-      lock: this.#lock !== undefined,
-      filter: options.existenceFilter,
-      mustOutlive: 0,
-    };
+    this.#policies = new LoadPolicies(options, this.#lock !== undefined);
+    this.#defaults = this.#policies.defaults;
   }
 
   /**
@@ -440,7 +391,7 @@ export class ImCacheService implements OnModuleDestroy {
 
   /** An L1 miss of `getOrLoad`: L2, else the load. One per key at a time (a flight). */
   async #resolve<T>(key: string, loader: Loader<T>, options: GetOrLoadOptions | undefined) {
-    const policy = this.#policy(options);
+    const policy = this.#policies.of(options);
     let stale: StaleCopy | undefined;
     let l2Usable = true;
 
@@ -717,34 +668,6 @@ export class ImCacheService implements OnModuleDestroy {
     return new DistributedCacheError(operation, key, { cause: this.#breaker.openError() });
   }
 
-  /** Resolves the settings of one load; the module's own when the call gives no options. */
-  #policy(options: GetOrLoadOptions | undefined): LoadPolicy {
-    if (options === undefined) return this.#defaults;
-    const known = this.#policies.get(options);
-    if (known !== undefined) return known;
-
-    const policy = this.#resolvePolicy(options);
-    if (Object.isFrozen(options)) this.#policies.set(options, policy);
-    return policy;
-  }
-
-  #resolvePolicy(options: GetOrLoadOptions): LoadPolicy {
-    const base = this.#defaults;
-    const timeout = options.loaderTimeout;
-    const filter = options.existenceFilter;
-    return {
-      ttl: positiveMs(options.ttl, base.ttl, 'ttl'),
-      negativeTtl: positiveMs(options.negativeTtl, base.negativeTtl, 'negativeTtl'),
-      grace: ms(options.grace, base.grace, 'grace'),
-      softTimeout: ms(timeout?.soft, base.softTimeout, 'loaderTimeout.soft'),
-      hardTimeout: ms(timeout?.hard, base.hardTimeout, 'loaderTimeout.hard'),
-      refreshAhead: fraction(options.refreshAhead, base.refreshAhead, 'refreshAhead'),
-      lock: this.#lock !== undefined && (options.lock ?? base.lock),
-      filter: filter === false ? undefined : (filter ?? base.filter),
-      mustOutlive: 0,
-    };
-  }
-
   /**
    * An L1 copy of `key` for fail-safe: one that expired at most `grace` ago, or a live one
    * that L1 did not hand out (while coherence distrusts L1, its copies still beat an error).
@@ -774,7 +697,7 @@ export class ImCacheService implements OnModuleDestroy {
 
     let policy: LoadPolicy;
     try {
-      policy = this.#policy(options);
+      policy = this.#policies.of(options);
     } catch {
       return; // Invalid options: the next miss reports them to its caller.
     }
@@ -844,51 +767,7 @@ function remainingOf(raw: string | null | undefined, now: number): number {
   return expiryOf(raw) - now;
 }
 
-function ms(given: Duration | undefined, fallback: number, option: string): number {
-  return given === undefined ? fallback : toMilliseconds(given, option);
-}
-
-function positiveMs(given: Duration | undefined, fallback: number, option: string): number {
-  const value = ms(given, fallback, option);
-  if (value <= 0) throw new InvalidOptionError(option, 'must be greater than 0');
-  return value;
-}
-
-function fraction(given: number | undefined, fallback: number, option: string): number {
-  if (given === undefined) return fallback;
-  if (typeof given !== 'number' || !(given >= 0 && given < 1)) {
-    throw new InvalidOptionError(option, `expected a fraction from 0 to below 1, got ${given}`);
-  }
-  return given;
-}
-
 /** A failure (or a plain explanation) as a short phrase for a log line. */
 function reason(why: unknown): string {
   return why instanceof Error ? why.message : String(why);
-}
-
-function invalidKey(key: unknown): InvalidKeyError {
-  return new InvalidKeyError(key, 'a cache key must be a non-empty string');
-}
-
-function checkKey(key: unknown): void {
-  if (typeof key !== 'string' || key === '') throw invalidKey(key);
-}
-
-function checkKeys(keys: readonly unknown[]): void {
-  if (!Array.isArray(keys)) throw new InvalidKeyError(keys, 'expected an array of keys');
-  for (const key of keys) checkKey(key);
-}
-
-function serialize(key: string, value: unknown): string {
-  let json: string | undefined;
-  try {
-    json = JSON.stringify(value);
-  } catch (cause) {
-    throw new InvalidValueError(key, 'the value is not JSON-serializable', { cause });
-  }
-  if (json === undefined) {
-    throw new InvalidValueError(key, `a ${typeof value} is not JSON data`);
-  }
-  return json;
 }
