@@ -11,14 +11,13 @@ import { sendInTurns } from '../distributed/requests-in-turns';
 import {
   DistributedCacheError,
   ImCacheError,
-  InvalidOptionError,
   InvalidValueError,
   LoaderTimeoutError,
   LockTimeoutError,
 } from '../errors';
 import type { LocalCache } from '../local/local-cache.interface';
 import { RateLimitedLog } from '../logging/rate-limited-log';
-import { toMilliseconds, type Duration } from '../options/duration';
+import type { Duration } from '../options/duration';
 import type { ResolvedCacheOptions } from '../options/resolve-options';
 import { CircuitBreaker } from '../protection/circuit-breaker';
 import { mayExist } from '../protection/existence-filter';
@@ -46,6 +45,7 @@ import {
   type GetOrLoadOptions,
   LoadPolicies,
   type LoadPolicy,
+  positiveMs,
   type SetOptions,
 } from './load-policy';
 
@@ -743,9 +743,7 @@ export class ImCacheService implements OnModuleDestroy {
   }
 
   #ttl(given: Duration | undefined, fallback: number, option: string): number {
-    const ttl = given === undefined ? fallback : toMilliseconds(given, option);
-    if (ttl <= 0) throw new InvalidOptionError(option, 'must be greater than 0');
-    return applyJitter(ttl, this.#options.jitter);
+    return applyJitter(positiveMs(given, fallback, option), this.#options.jitter);
   }
 
   #l2Failure(operation: string, key: string | undefined, cause: unknown): ImCacheError {

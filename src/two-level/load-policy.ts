@@ -115,7 +115,12 @@ function ms(given: Duration | undefined, fallback: number, option: string): numb
   return given === undefined ? fallback : toMilliseconds(given, option);
 }
 
-function positiveMs(given: Duration | undefined, fallback: number, option: string): number {
+/**
+ * `given` in milliseconds, else `fallback`.
+ *
+ * @throws InvalidOptionError naming `option` unless the result is above 0
+ */
+export function positiveMs(given: Duration | undefined, fallback: number, option: string): number {
   const value = ms(given, fallback, option);
   if (value <= 0) throw new InvalidOptionError(option, 'must be greater than 0');
   return value;

@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openRawRedis, type RawRedis } from './redis-client';
-import {
-  freePort,
-  LAUNCH_ATTEMPTS,
-  spawnRedis,
-  startRedisServer,
-  terminate,
-  type RedisServer,
-} from './redis';
+import { onFreePort, spawnRedis, startRedisServer, terminate, type RedisServer } from './redis';
 
 /** The master name the test Sentinel monitors. */
 export const SENTINEL_MASTER_NAME = 'mymaster';
@@ -126,17 +119,15 @@ function withPassword(server: RedisServer, password: string | undefined): RedisS
 }
 
 /** Starts the Sentinel on a free port; a port taken before its bind is traded for another. */
-async function launchSentinel(
+function launchSentinel(
   dir: string,
   masterPort: number,
   settings: RedisSentinelSettings,
 ): Promise<{ child: ChildProcess; port: number }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
+  return onFreePort(0, (port, mayRetry) => {
     const config = writeSentinelConfig(dir, port, masterPort, settings);
-    const child = await spawnRedis(port, [config, '--sentinel'], attempt < LAUNCH_ATTEMPTS);
-    if (child) return { child, port };
-  }
+    return spawnRedis(port, [config, '--sentinel'], mayRetry);
+  });
 }
 
 function writeSentinelConfig(

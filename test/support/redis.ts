@@ -97,14 +97,9 @@ process.on('exit', () => children.forEach((child) => child.kill('SIGKILL')));
 /** Starts a throwaway `redis-server` (no persistence) and waits until it answers. */
 export async function startRedisServer(extraArgs: string[] = []): Promise<RedisServer> {
   const busOffset = extraArgs.includes('--cluster-enabled') ? 10000 : 0;
-  let port = 0;
-  let child: ChildProcess | undefined;
-  // Another process can take the port between freePort() and the server's bind: a server
-  // that exits before answering is retried on a new port.
-  for (let attempt = 1; child === undefined; attempt++) {
-    port = await freePort(busOffset);
-    child = await launch(port, extraArgs, attempt < LAUNCH_ATTEMPTS);
-  }
+  const { port, child } = await onFreePort(busOffset, (port, mayRetry) =>
+    launch(port, extraArgs, mayRetry),
+  );
   let current = child;
   return {
     url: `redis://127.0.0.1:${port}`,
@@ -118,8 +113,25 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   };
 }
 
-/** How many ports a server start tries before its failure is reported. */
-export const LAUNCH_ATTEMPTS = 5;
+/**
+ * Runs `start` on a free port (see {@link freePort} for `busOffset`) until it gives a
+ * process. Another process can take the port between freePort() and the server's bind:
+ * `start` resolves `undefined` for a server that exited before answering, and is tried
+ * again on a new port, its last try told `mayRetry = false`.
+ */
+export async function onFreePort(
+  busOffset: number,
+  start: (port: number, mayRetry: boolean) => Promise<ChildProcess | undefined>,
+): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort(busOffset);
+    const child = await start(port, attempt < LAUNCH_ATTEMPTS);
+    if (child !== undefined) return { port, child };
+  }
+}
+
+/** How many tries a server start gets before its failure is reported. */
+const LAUNCH_ATTEMPTS = 5;
 /** How long a starting server may take to answer: generous, the CI machine is shared. */
 const LAUNCH_DEADLINE_MS = 30_000;
 
